@@ -11,7 +11,7 @@ import pandas as pd
 
 from fashiongraph.data.dataset import Dataset
 from fashiongraph.data.schema import ARTICLE_ATTRIBUTES, CUSTOMER_ATTRIBUTES
-from fashiongraph.errors import ConfigError, GraphError
+from fashiongraph.errors import ConfigError
 from fashiongraph.graph.model import ARTICLE, CUSTOMER, PURCHASED, EdgeTable, KnowledgeGraph, NodeTable
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,8 @@ def _attribute_edges(table: pd.DataFrame, attr, owner_type: str, linked=None):
     else:
         labels = np.asarray(uniques).astype(str)
     if len(uniques) == 0:
-        raise GraphError(f"column {attr.key_column!r} has no values: cannot build {attr.node_type}")
+        log.info("column %r has no values: no %s nodes", attr.key_column, attr.node_type)
+        return None
     node_keys = np.asarray(uniques)
     if node_keys.dtype == object:
         node_keys = node_keys.astype(str)
