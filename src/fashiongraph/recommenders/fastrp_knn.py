@@ -12,6 +12,7 @@ class FastRPKNNRecommender(Recommender):
 
     Args:
         params: FastRP parameters (``FastRPParams``; GDS ``gds.fastRP`` names).
+        candidate_days: only articles sold in the last 28 days before the cutoff by default.
         exclude_purchased: leave out articles bought before the cutoff (default ``True``).
 
     Notes:
@@ -21,6 +22,8 @@ class FastRPKNNRecommender(Recommender):
 
     name = "fastrp_knn"
     default_exclude_purchased = True
+    # Chosen on a validation window (2020-09-02..15 of the bundled sample), not the test week.
+    default_candidate_days = 28.0
 
     def __init__(self, *, params: FastRPParams | None = None, **base):
         super().__init__(**base)

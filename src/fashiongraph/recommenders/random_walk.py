@@ -19,6 +19,7 @@ class RandomWalkRecommender(Recommender):
 
     Args:
         params: walk parameters (``RandomWalkParams``; GDS ``gds.randomWalk`` names).
+        candidate_days: only articles sold in the last 28 days before the cutoff by default.
         exclude_purchased: leave out articles bought before the cutoff (default ``True``, as in
             the original study).
 
@@ -30,6 +31,8 @@ class RandomWalkRecommender(Recommender):
 
     name = "random_walk"
     default_exclude_purchased = True
+    # Chosen on a validation window (2020-09-02..15 of the bundled sample), not the test week.
+    default_candidate_days = 28.0
 
     def __init__(self, *, params: RandomWalkParams | None = None, **base):
         super().__init__(**base)
