@@ -60,6 +60,7 @@ class MethodResult:
     recommendations: Recommendations
     share_from_model: float
     extras: dict = field(default_factory=dict)
+    served: Recommendations | None = None
 
 
 @dataclass
@@ -75,6 +76,8 @@ class EvaluationResult:
     has_history: np.ndarray
     methods: list[MethodResult]
     comparisons: list[dict]
+    popular_articles: np.ndarray | None = None
+    graph: object = None
 
     def table(self) -> pd.DataFrame:
         rows = []
@@ -155,7 +158,8 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
              engine: str = "embedded", engine_options: dict | None = None,
              both_exclusions: bool = True, method_params: dict | None = None,
              task: str = "task", workdir: str | Path | None = None, progress: bool = False,
-             bootstrap_samples: int = 1000) -> EvaluationResult:
+             bootstrap_samples: int = 1000, serve_customers: np.ndarray | None = None
+             ) -> EvaluationResult:
     """Fit every method on the past, recommend for the test customers, score.
 
     Args:
@@ -165,6 +169,8 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
         both_exclusions: evaluate graph methods both excluding and keeping purchased articles.
         method_params: ``{method: {param: value}}`` passed to the constructors.
         workdir: a run directory; methods that save models put them under ``models/``.
+        serve_customers: also recommend for these customers with the same fitted models
+            (``MethodResult.served``), for the app and the API.
     """
     methods = list(methods or default_methods())
     unknown = [m for m in methods if m not in available_methods()]
@@ -207,6 +213,7 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
         recs = rec.recommend(customers, k)
         rec_s = time.perf_counter() - t0
         metrics, ap = score(recs, actual, has_history, dataset.num_articles, k)
+        served = None if serve_customers is None else rec.recommend(serve_customers, k)
         extras = {}
         if getattr(rec, "training_history_", None):
             extras["training_history"] = rec.training_history_
@@ -217,14 +224,16 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
             map_ci=M.bootstrap_ci(ap, num_samples=bootstrap_samples), fit_seconds=fit_s,
             recommend_seconds=rec_s, ap=ap, recommendations=recs,
             share_from_model=float(recs.num_from_model.sum() / max(recs.article_idx.size, 1)),
-            extras=extras,
+            extras=extras, served=served,
         ))
         log.info("%s %s: MAP@%d %.5f (fit %.1fs, recommend %.1fs)", task, rec.label, k,
                  metrics["all"]["map"], fit_s, rec_s)
     if context.__dict__.get("graph_engine") is not None:
         context.graph_engine.close()
     return EvaluationResult(task, split, k, engine, len(context.train.transactions), customers,
-                            has_history, results, compare(results, bootstrap_samples))
+                            has_history, results, compare(results, bootstrap_samples),
+                            popular_articles=context.popular_articles,
+                            graph=context.__dict__.get("graph"))
 
 
 def compare(results: list[MethodResult], num_samples: int = 1000, seed: int = 0) -> list[dict]:
