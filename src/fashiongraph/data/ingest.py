@@ -549,7 +549,7 @@ def load_dataset(articles, transactions, customers=None, *,
     # Articles: the table's order defines article_idx; map the distinct ids of the transactions.
     tx_articles = tx["article_id"].astype("category").cat
     article_pos = pd.Index(art["article_id"]).get_indexer(tx_articles.categories)
-    article_idx = article_pos[tx_articles.codes]
+    article_idx = article_pos[tx_articles.codes.to_numpy()]
     unknown = article_idx < 0
     if unknown.any():
         row = int(np.flatnonzero(unknown)[0])
@@ -570,8 +570,9 @@ def load_dataset(articles, transactions, customers=None, *,
     # Customers: the table's order, then customers seen only in transactions.
     tx_customers = tx["customer_id"].astype("category").cat
     cats = tx_customers.categories
+    customer_codes = tx_customers.codes.to_numpy()
     used = np.zeros(len(cats), dtype=bool)
-    used[np.unique(tx_customers.codes)] = True  # categories can outlive excluded rows
+    used[np.unique(customer_codes)] = True  # categories can outlive excluded rows
     if cust is None:
         cust = pd.DataFrame({"customer_id": pd.Series(cats[used], dtype="str")})
         cust["age_band"] = _age_bands(None, len(cust))
@@ -583,11 +584,11 @@ def load_dataset(articles, transactions, customers=None, *,
         customer_pos = pd.Index(cust["customer_id"]).get_indexer(cats)
         absent = (customer_pos < 0) & used
         if absent.any():
-            first_seen = _first_seen_order(tx_customers.codes, absent)
+            first_seen = _first_seen_order(customer_codes, absent)
             added = pd.DataFrame({"customer_id": pd.Series(cats[first_seen], dtype="str")})
             added["age_band"] = _age_bands(None, len(added))
             customer_pos[first_seen] = len(cust) + np.arange(len(added))
-            rows = int(absent[tx_customers.codes].sum())
+            rows = int(absent[customer_codes].sum())
             say(f"{tx_name}: {rows:,} transactions of {len(added):,} customers absent from "
                 f"the customers table were kept; those customers were added with empty "
                 f"attributes, e.g. {str(cats[first_seen[0]])!r}")
@@ -595,7 +596,7 @@ def load_dataset(articles, transactions, customers=None, *,
             for col in ("club_member_status", "fashion_news_frequency", "postal_code"):
                 if col in cust:
                     cust[col] = cust[col].astype("str")
-    customer_idx = customer_pos[tx_customers.codes]
+    customer_idx = customer_pos[customer_codes]
 
     # Exact duplicate rows are units of one purchase: merge them into quantity.
     keyed = pd.DataFrame({
