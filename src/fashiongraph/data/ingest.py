@@ -407,11 +407,14 @@ def read_articles(path: str | Path) -> pd.DataFrame:
     frame["article_id"] = np.asarray(ids.astype("str"))
     frame = _drop_duplicate_ids(frame, "article_id", notes, what="articles")
     for col in _ARTICLE_INT_COLUMNS:
+        # Codes stay int64 as in the H&M table; a column with other values stays as it is.
         if col in frame and not pd.api.types.is_integer_dtype(frame[col].dtype):
             parsed = pd.to_numeric(frame[col], errors="coerce")
-            ok = parsed.notna() | frame[col].isna()
-            if ok.all() and parsed.notna().all() and (parsed == parsed.round()).all():
+            if parsed.notna().all() and (parsed == parsed.round()).all():
                 frame[col] = parsed.astype(np.int64)
+            else:
+                log.debug("%s: column %r keeps dtype %s (not all integers)", notes.name, col,
+                          frame[col].dtype)
     for col in frame.columns:
         if col not in _ARTICLE_INT_COLUMNS and col != "article_id":
             frame[col] = frame[col].astype("str")
