@@ -74,11 +74,12 @@ def test_bundled_sample_counts(paths):
     raw_ids = pd.read_csv(paths.customers, dtype=str)["customer_id"]
     assert ds.customers["customer_id"].tolist() == raw_ids.tolist()
     assert tx["customer_idx"].nunique() == 1364
-    # 12 null ages -> 'unknown' band; club status nulls stay null
-    assert (ds.customers["age_band"] == "unknown").sum() == 12
+    # 12 null ages -> no age band; club status nulls stay null
+    assert ds.customers["age_band"].isna().sum() == 12
+    assert "customers_sample.csv: 12 customers without age: no age band" in ds.notes
     assert ds.customers["club_member_status"].isna().sum() == 8
-    assert set(ds.customers["age_band"]) <= {"<20", "20-24", "25-29", "30-39", "40-49",
-                                             "50-59", "60+", "unknown"}
+    bands = set(ds.customers["age_band"].dropna())
+    assert bands <= {"<20", "20-24", "25-29", "30-39", "40-49", "50-59", "60+"}
 
 
 def test_bundled_sample_rows_match_the_file(paths):
@@ -106,7 +107,7 @@ def test_bundled_lastweek_pads_ids_and_counts(paths):
     assert ds.num_customers == 34_520
     assert not any("excluded" in n for n in ds.notes)  # 100% of padded ids are known
     assert any("no customers table given; 34,520 customers" in n for n in ds.notes)
-    assert (ds.customers["age_band"] == "unknown").all()
+    assert ds.customers["age_band"].isna().all()
     assert set(ds.transactions["sales_channel_id"].unique()) == {1, 2}
 
 
@@ -220,10 +221,10 @@ def test_missing_optional_columns_are_said(tmp_path, raw, small):
     ds = quiet_load(a, t, c)
     assert "tx_no_channel.csv: optional column 'sales_channel_id' is missing: sales_channel_id " \
            "set to 0 for every row" in ds.notes
-    assert "cust_no_age.csv: optional column 'age' is missing: every customer gets age band " \
-           "'unknown'" in ds.notes
+    assert "cust_no_age.csv: optional column 'age' is missing: no customer gets an age " \
+           "band" in ds.notes
     assert (ds.transactions["sales_channel_id"] == 0).all()
-    assert (ds.customers["age_band"] == "unknown").all()
+    assert ds.customers["age_band"].isna().all()
     art = tmp_path / "articles_few.parquet"
     raw[2][["article_id", "prod_name", "product_type_no"]].to_parquet(art)
     frame = read_articles(art)
@@ -303,7 +304,7 @@ def test_customers_absent_from_customers_table_are_kept(tmp_path, raw, small):
     assert ds.num_customers == len(customers)
     assert ds.customers["customer_id"].iloc[: len(kept)].tolist() == kept["customer_id"].tolist()
     added = ds.customers.iloc[len(kept):]
-    assert added["age"].isna().all() and (added["age_band"] == "unknown").all()
+    assert added["age"].isna().all() and added["age_band"].isna().all()
 
 
 def test_unknown_articles_are_excluded_or_an_error(tmp_path, raw, small):

@@ -436,7 +436,8 @@ def read_customers(path: str | Path) -> pd.DataFrame:
     pandas.DataFrame
         One row per distinct customer: ``customer_id`` (str) and the customer columns present
         (``age``, ``FN``, ``Active`` as float32; ``club_member_status``,
-        ``fashion_news_frequency``, ``postal_code`` as str, nulls kept), plus ``age_band``.
+        ``fashion_news_frequency``, ``postal_code`` as str, nulls kept), plus ``age_band``
+        (str, null where the age is missing or impossible).
         ``attrs["fashiongraph_notes"]`` lists what was fixed.
 
     Raises
@@ -449,7 +450,7 @@ def read_customers(path: str | Path) -> pd.DataFrame:
     frame = _to_frame(
         _read_arrow(path, notes), notes, known=CUSTOMER_COLUMNS,
         required=REQUIRED_CUSTOMER_COLUMNS,
-        optional_said={"age": "every customer gets age band 'unknown'"},
+        optional_said={"age": "no customer gets an age band"},
     )
     ids = _string_ids(frame, "customer_id", notes)
     frame["customer_id"] = np.asarray(ids.astype("str"))
@@ -470,7 +471,7 @@ def read_customers(path: str | Path) -> pd.DataFrame:
     frame["age_band"] = _age_bands(frame["age"] if "age" in frame else None, len(frame))
     if "age" in frame and frame["age"].isna().any():
         notes.say(f"{int(frame['age'].isna().sum()):,} customers without age: "
-                  "age band 'unknown'")
+                  "no age band")
     frame.attrs[NOTES_ATTR] = notes.lines
     return frame
 
