@@ -19,9 +19,10 @@ from fashiongraph.data.ingest import (
 from fashiongraph.data.sample import lastweek_paths, sample_paths
 from fashiongraph.errors import ConfigError, DataError, DataFixWarning
 
-SHARED = Path(__file__).resolve().parents[2].parent.parent / "shared" / "data" / "real"
-if not SHARED.is_dir():
-    SHARED = Path("/work/shared/data/real")
+# The project's shared real data sits next to the checkout (../shared); worktrees live deeper.
+SHARED = next((p for p in (Path(__file__).resolve().parents[3] / "shared" / "data" / "real",
+                           Path("/work/shared/data/real")) if p.is_dir()),
+              Path("/nonexistent"))
 
 
 @pytest.fixture(scope="module")
