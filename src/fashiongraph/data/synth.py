@@ -79,11 +79,11 @@ _CUSTOMERS_PER_POSTAL_CODE = 3.9
 """Full H&M data: 352,899 postal codes for 1,371,980 customers."""
 _LAUNCHED_BEFORE_START = 0.2
 """Share of products launched before the first day (the back catalogue on sale at the start)."""
-_POPULARITY_SIGMA = 0.8
-_VARIANT_SIGMA = 0.6
-_DECAY_DAYS_MEDIAN = 45.0
+_POPULARITY_SIGMA = 0.6
+_VARIANT_SIGMA = 0.4
+_DECAY_DAYS_MEDIAN = 20.0
 _DECAY_SIGMA = 0.6
-_DECAY_FLOOR = 0.03
+_DECAY_FLOOR = 0.0005
 _MARKDOWN_FACTORS = (0.5, 0.6, 0.7)
 _CALIBRATION_ROUNDS = 40
 
@@ -202,21 +202,28 @@ def _make_articles(params: SynthParams, stats: dict, rng: np.random.Generator):
     n_articles = params.articles
     first_day = pd.Timestamp(params.start)
 
-    # Products and their colour variants: draw products until the articles are covered.
-    v_values = np.asarray(a_stats["variants_per_product"]["values"])
-    v_weights = np.asarray(a_stats["variants_per_product"]["weights"], dtype=float)
-    mean_variants = float((v_values * v_weights).sum() / v_weights.sum())
-    draws = v_values[_weighted_choice(rng, v_weights, int(n_articles / mean_variants * 1.3) + 8)]
+    # Products with a real hierarchy (real frequencies), each with a real number of colour
+    # variants for its product type and index group; draw products until the articles are covered.
+    hierarchy = pd.DataFrame(a_stats["hierarchy"])
+    h_weights = hierarchy.pop("weight").to_numpy(dtype=float)
+    variant_lists = hierarchy.pop("variants").tolist()
+    h_all = _weighted_choice(rng, h_weights, n_articles + 8)  # products have >= 1 article
+    draws = np.empty(len(h_all), dtype=np.int64)
+    order = np.argsort(h_all, kind="stable")
+    bounds = np.searchsorted(h_all[order], np.arange(len(h_weights) + 1))
+    for combo in np.flatnonzero(np.diff(bounds)):
+        mine = order[bounds[combo]:bounds[combo + 1]]
+        pairs = np.asarray(variant_lists[combo])
+        draws[mine] = pairs[_weighted_choice(rng, pairs[:, 1], len(mine)), 0]
     ends = np.cumsum(draws)
     n_products = int(np.searchsorted(ends, n_articles)) + 1
+    h_idx = h_all[:n_products]
     variants = draws[:n_products].copy()
     variants[-1] -= ends[n_products - 1] - n_articles
     product = np.repeat(np.arange(n_products, dtype=np.int32), variants)
     variant_no = np.arange(n_articles) - np.repeat(np.cumsum(variants) - variants, variants)
 
-    # Hierarchy per product, colour per article: real combinations with real frequencies.
-    hierarchy = pd.DataFrame(a_stats["hierarchy"])
-    h_idx = _weighted_choice(rng, hierarchy.pop("weight"), n_products)
+    # Colour per article: a real combination with its real frequency.
     colour = pd.DataFrame(a_stats["colour"])
     c_idx = _weighted_choice(rng, colour.pop("weight"), n_articles)
     table = hierarchy.iloc[h_idx[product]].reset_index(drop=True)
@@ -317,7 +324,7 @@ def _renumber_runs(values: np.ndarray) -> np.ndarray:
 
 # --------------------------------------------------------------------------- tastes
 _TASTE_COLUMNS = ("index_group_no", "product_group_name", "perceived_colour_master_id")
-_TASTE_SHAPES = (0.4, 0.8, 1.0)
+_TASTE_SHAPES = (0.5, 1.0, 1.5)
 """Gamma shape of each archetype's factor per attribute: smaller is more concentrated."""
 
 
@@ -551,8 +558,8 @@ def _make_transactions(params: SynthParams, stats: dict, c_hidden: dict, a_hidde
 
     # Repurchase and variant probabilities per line, calibrated so that the realised shares
     # (which also include chance repeats of fresh choices) come out near the real ones.
-    repurchase = act["repurchase_share"] * 0.15
-    variant = act["variant_share"] * 1.7
+    repurchase = act["repurchase_share"] * 0.6
+    variant = act["variant_share"] * 1.35
     product = a_hidden["product"]
     product_size = np.bincount(product).astype(np.int64)
     product_start = (np.cumsum(product_size) - product_size).astype(np.int64)

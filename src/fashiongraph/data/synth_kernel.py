@@ -90,9 +90,12 @@ def generate_chunk(seed, rows, primary, secondary, primary_weight, online, day_c
             if earlier > 0 and u < repurchase:
                 a = line_article[np.random.randint(0, earlier)]
             elif i > 0 and u < repurchase + variant:
-                p = product[line_article[np.random.randint(0, i)]]
-                if product_size[p] > 1:
-                    a = product_start[p] + np.random.randint(0, product_size[p])
+                bought = line_article[np.random.randint(0, i)]
+                p = product[bought]
+                if product_size[p] > 1:  # another variant, never the one bought
+                    a = product_start[p] + np.random.randint(0, product_size[p] - 1)
+                    if a >= bought:
+                        a += 1
             if a < 0:
                 k = primary[c] if np.random.random() < primary_weight[c] else secondary[c]
                 row = cell_cdf[week, k]

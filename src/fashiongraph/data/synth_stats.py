@@ -15,7 +15,8 @@ What is kept (all counts are from the real tables):
   the number of products (``product_code``) that have it;
 - ``articles.colour``: every distinct combination of the colour columns (graphical appearance,
   colour group, perceived colour value and master) with its number of articles;
-- ``articles.variants_per_product``: how many articles (colour variants) a product has;
+- ``articles.hierarchy.variants``: how many articles (colour variants) the products of each
+  hierarchy combination have, as ``[articles, products]`` pairs;
 - ``articles.names`` / ``articles.descriptions``: the most common product names and
   descriptions of each product type;
 - ``articles.season``: per product type, the circular mean day of the year of its sales and the
@@ -120,7 +121,13 @@ def derive_statistics(articles_path: str | Path, transactions_path: str | Path,
     hierarchy = hierarchy.rename("weight").reset_index()
     colour = articles.groupby(list(COLOUR_COLUMNS), dropna=False).size()
     colour = colour.rename("weight").reset_index()
-    variants = articles.groupby("product_code").size().value_counts().sort_index()
+    # Colour variants per product, per hierarchy combination: [[articles, products], ...].
+    n_variants = articles.groupby("product_code").size().rename("n_variants")
+    with_n = products.join(n_variants, on="product_code")
+    by_combo = with_n.groupby(list(HIERARCHY_COLUMNS), dropna=False)["n_variants"]
+    by_combo = by_combo.apply(lambda v: [[int(k), int(c)]
+                                         for k, c in v.value_counts().sort_index().items()])
+    hierarchy = hierarchy.join(by_combo.rename("variants"), on=list(HIERARCHY_COLUMNS))
     names, descriptions = {}, {}
     for type_no, group in articles.groupby("product_type_no"):
         top = group["prod_name"].str.replace(r"\s*\(\d+\)$", "", regex=True).value_counts()
@@ -220,8 +227,6 @@ def derive_statistics(articles_path: str | Path, transactions_path: str | Path,
         "articles": {
             "hierarchy": _records(hierarchy),
             "colour": _records(colour),
-            "variants_per_product": {"values": variants.index.tolist(),
-                                     "weights": variants.tolist()},
             "product_code_range": [int(articles["product_code"].min()),
                                    int(articles["product_code"].max())],
             "names": names, "descriptions": descriptions, "season": season, "price": price,
