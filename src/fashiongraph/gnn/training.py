@@ -27,11 +27,13 @@ from fashiongraph.gnn.hetero import (
     PURCHASE_EDGE, HeteroSpec, hetero_spec, purchase_pairs, to_hetero_data,
 )
 from fashiongraph.gnn.params import GraphSAGEParams, resolve_device
+from fashiongraph.gnn.ranking import map_at_k, top_k
 from fashiongraph.graph.model import ARTICLE, CUSTOMER, PURCHASED, KnowledgeGraph
 
 log = logging.getLogger(__name__)
 
 VALIDATION_K = 12
+"""Cut-off of the validation metric (MAP@12, as in the H&M competition)."""
 
 
 @dataclass(frozen=True)
@@ -288,38 +290,6 @@ def embed(model, data, device) -> tuple[np.ndarray, np.ndarray]:
                 f"(got e.g. row {int(np.flatnonzero(bad)[0])}); retrain with a lower lr"
             )
     return customer, article
-
-
-def map_at_k(ranked: np.ndarray, truth: sp.csr_matrix, k: int = VALIDATION_K) -> float:
-    """Mean average precision at ``k`` over rows with at least one true article.
-
-    Args:
-        ranked: int64 array of shape (n, >=k): article_idx best first (``-1`` = empty).
-        truth: CSR of shape (n, num_articles): nonzero where the customer bought the article.
-        k: cut-off.
-    """
-    total, users = 0.0, 0
-    for i in range(ranked.shape[0]):
-        bought = truth.indices[truth.indptr[i]:truth.indptr[i + 1]]
-        if len(bought) == 0:
-            continue
-        hits = np.isin(ranked[i, :k], bought)
-        precision = np.cumsum(hits) / np.arange(1, k + 1)
-        total += float((precision * hits).sum()) / min(len(bought), k)
-        users += 1
-    return total / users if users else 0.0
-
-
-def top_k(scores: np.ndarray, k: int) -> np.ndarray:
-    """int64 array of shape (n, k): column indices of the ``k`` largest scores, best first.
-
-    Args:
-        scores: float array of shape (n, m); ``-inf`` marks excluded columns.
-    """
-    k = min(k, scores.shape[1])
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-    order = np.argsort(-np.take_along_axis(scores, part, axis=1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, axis=1).astype(np.int64)
 
 
 class _Validation:
