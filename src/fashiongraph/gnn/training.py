@@ -80,6 +80,11 @@ class TrainingResult:
         stopped: why training ended: ``"max_epochs"``, ``"early_stopping"``, ``"max_steps"``
             or ``"max_minutes"``.
         device: the device it ran on.
+        seconds: wall time of ``train_graphsage``.
+        steps: optimiser steps taken.
+        supervision_pairs: int64 array of shape (2, num_edges): the supervision edges
+            (customer_idx, article_idx).
+        saved_to: the model directory it was last saved to (set by the recommender).
     """
 
     model: torch.nn.Module
@@ -95,6 +100,7 @@ class TrainingResult:
     seconds: float = 0.0
     steps: int = 0
     supervision_pairs: np.ndarray = field(default=None, repr=False)
+    saved_to: object = None
 
 
 def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEParams, *,

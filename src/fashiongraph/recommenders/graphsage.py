@@ -33,8 +33,8 @@ class GraphSAGERecommender(Recommender):
             (``max_minutes=2``, ``hidden_channels=32``, ...) may be passed instead or on top.
         model_dir: where to save the model; ``None`` uses the context's run directory, or
             saves nothing when that is ``None`` too.
-        exclude_purchased, fallback, batch_size: see ``Recommender``. Articles bought before
-            the cutoff are excluded by default.
+        exclude_purchased, candidate_days, fallback, batch_size: see ``Recommender``. Articles
+            bought before the cutoff are excluded by default.
 
     Attributes:
         customer_embeddings_: float32 array of shape (num_customers, dim).
@@ -42,10 +42,14 @@ class GraphSAGERecommender(Recommender):
         training_history_: one dict per epoch (``epoch``, ``loss``, ``val_map12``, ``steps``,
             ``seconds``).
         model_dir_: where the model was saved or loaded from (``None`` if nowhere).
-        training_curves_path_: the PNG of the training curves (``None`` if not saved).
+        plot_path_: the PNG of the training curves (``None`` if not saved).
         manifest_: the model manifest (graph, params, windows, training summary).
 
     Notes:
+        Fitting twice on the same ``FitContext`` with the same params (the evaluation fits
+        each graph method with and without purchased articles) trains once: the result is
+        kept on the context for its lifetime.
+
         Each request scores all articles (a dense product of 512 customers at a time); on the
         full H&M catalogue (105K articles) that is about 13 MFLOP per customer.
     """
@@ -54,17 +58,18 @@ class GraphSAGERecommender(Recommender):
     default_exclude_purchased = True
 
     def __init__(self, *, params=None, model_dir: str | Path | None = None,
-                 exclude_purchased: bool | None = None, fallback: bool = True,
+                 exclude_purchased: bool | None = None,
+                 candidate_days: float | None | str = "default", fallback: bool = True,
                  batch_size: int = 4096, **param_overrides):
-        super().__init__(exclude_purchased=exclude_purchased, fallback=fallback,
-                         batch_size=batch_size)
+        super().__init__(exclude_purchased=exclude_purchased, candidate_days=candidate_days,
+                         fallback=fallback, batch_size=batch_size)
         self.params = _make_params(params, param_overrides)
         self.model_dir = None if model_dir is None else Path(model_dir)
         self.customer_embeddings_: np.ndarray | None = None
         self.article_embeddings_: np.ndarray | None = None
         self.training_history_: list[dict] = []
         self.model_dir_: Path | None = None
-        self.training_curves_path_: Path | None = None
+        self.plot_path_: Path | None = None
         self.manifest_: dict | None = None
 
     def get_params(self) -> dict:
@@ -75,14 +80,22 @@ class GraphSAGERecommender(Recommender):
         from fashiongraph.gnn.saved import read_manifest, save_model
         from fashiongraph.gnn.training import train_graphsage
 
-        result = train_graphsage(context.train, context.graph, self.params,
-                                 graph_config=context.graph_config, progress=context.progress)
+        # One training per context and params (see Notes).
+        cache = context.__dict__.setdefault("_graphsage_results", {})
+        result = cache.get(self.params)
+        if result is None:
+            result = train_graphsage(context.train, context.graph, self.params,
+                                     graph_config=context.graph_config,
+                                     progress=context.progress)
+            cache[self.params] = result
         self.customer_embeddings_ = result.customer_vectors
         self.article_embeddings_ = result.article_vectors
         self.training_history_ = result.history
         directory = self._target_dir(context)
         if directory is not None:
-            save_model(directory, result, context.graph, self.params)
+            if getattr(result, "saved_to", None) != directory:
+                save_model(directory, result, context.graph, self.params)
+                result.saved_to = directory
             self._set_saved(directory, read_manifest(directory))
 
     @classmethod
@@ -104,6 +117,8 @@ class GraphSAGERecommender(Recommender):
         saved = load_embeddings(model_dir, context.graph)
         rec = cls(params=GraphSAGEParams(**saved.manifest["params"]), **kwargs)
         rec.context_ = context
+        rec.candidates_ = (None if rec.candidate_days is None
+                           else context.sold_within(rec.candidate_days))
         rec.customer_embeddings_ = saved.customer
         rec.article_embeddings_ = saved.article
         rec.training_history_ = saved.history
@@ -125,7 +140,7 @@ class GraphSAGERecommender(Recommender):
         self.model_dir_ = directory
         self.manifest_ = manifest
         curves = directory / CURVES
-        self.training_curves_path_ = curves if curves.exists() else None
+        self.plot_path_ = curves if curves.exists() else None
 
     # ------------------------------------------------------------------ serving
     def _candidates(self, customer_idx: np.ndarray, k: int, exclude: sp.csr_matrix | None
@@ -143,6 +158,8 @@ class GraphSAGERecommender(Recommender):
 
             # Inner products = logits; purchased articles drop out before the top-k.
             scores = self.customer_embeddings_[customer_idx[lo:hi]] @ articles.T
+            if self.candidates_ is not None:
+                scores[:, ~self.candidates_] = -np.inf
             if exclude is not None:
                 part = exclude[lo:hi]
                 rows = np.repeat(np.arange(hi - lo), np.diff(part.indptr))
