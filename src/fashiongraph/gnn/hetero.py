@@ -8,8 +8,11 @@ Local node ids are kept: PyG row ``i`` of ``customer`` is ``customer_idx == i`` 
 
 Customers and articles also carry their attribute codes as node inputs (``attr_codes``): the
 local id of their ``product_type``, ``colour_group``, ``age_band``... node, or the attribute's
-cardinality where the value is missing (a padding slot of its embedding table). These are read
-from the graph's attribute edge tables, not from the CSV files. They also carry two activity
+cardinality where the value is missing (a padding slot of its embedding table). Codes are
+positions in the graph's attribute node tables. With the dataset's tables at hand they are
+looked up for every article (catalogue facts, so an article first sold in the supervision
+window, or never sold, still has its attributes; the graph links only sold articles to their
+attribute nodes by default); without them they are read from the attribute edge tables. They also carry two activity
 inputs (``activity``): ``log1p`` of their number of purchase edges and of the edges' summed
 recency weight, because GraphSAGE's mean aggregation cannot see how many neighbours a node has
 and popularity is the strongest signal in fashion retail. Both are computed from the graph
@@ -93,12 +96,15 @@ def hetero_spec(graph: KnowledgeGraph) -> HeteroSpec:
     return HeteroSpec({t: len(n) for t, n in graph.nodes.items()}, edge_types, attributes)
 
 
-def to_hetero_data(graph: KnowledgeGraph):
+def to_hetero_data(graph: KnowledgeGraph, dataset=None):
     """Convert ``graph`` to ``torch_geometric.data.HeteroData``.
 
     Args:
         graph: a knowledge graph with ``customer`` and ``article`` nodes and ``PURCHASED``
             edges.
+        dataset: the ``Dataset`` the graph was built from; its article and customer tables
+            give the attribute codes of every node (see the module notes). ``None`` reads
+            them from the graph's attribute edges.
 
     Returns:
         HeteroData with, per node type, ``num_nodes`` and ``n_id`` (int64 tensor of shape
@@ -134,13 +140,9 @@ def to_hetero_data(graph: KnowledgeGraph):
 
     # Attribute codes as node inputs; a missing value takes the padding slot.
     for owner in (CUSTOMER, ARTICLE):
-        types = _attribute_types(graph, owner)
-        codes = np.empty((graph.num_nodes_of(owner), len(types)), dtype=np.int64)
-        for j, t in enumerate(types):
-            e = _edge_between(graph, owner, t)
-            codes[:, j] = graph.num_nodes_of(t)
-            codes[e.src, j] = e.dst
-        data[owner].attr_codes = torch.from_numpy(codes)
+        table = None if dataset is None else (
+            dataset.customers if owner == CUSTOMER else dataset.articles)
+        data[owner].attr_codes = torch.from_numpy(attribute_codes(graph, owner, table))
 
     # Activity: purchase count and recency-weighted purchases, log-scaled.
     purchases = graph.edges[PURCHASED]
@@ -151,6 +153,43 @@ def to_hetero_data(graph: KnowledgeGraph):
         data[owner].activity = torch.from_numpy(
             np.log1p(np.stack([count, weight], axis=1)).astype(np.float32))
     return data
+
+
+def attribute_codes(graph: KnowledgeGraph, owner: str, table: pd.DataFrame | None = None
+                    ) -> np.ndarray:
+    """int64 array of shape (num_owner_nodes, num_attributes): attribute node ids per node.
+
+    Args:
+        graph: the knowledge graph.
+        owner: ``"customer"`` or ``"article"``.
+        table: the dataset table of ``owner`` (row ``i`` = node ``i``), or ``None`` to read the
+            codes from the attribute edges.
+
+    A missing value, or one the graph has no node for, is the attribute's cardinality.
+    """
+    from fashiongraph.data.schema import ARTICLE_ATTRIBUTES, CUSTOMER_ATTRIBUTES
+
+    key_columns = {a.node_type: a.key_column for a in ARTICLE_ATTRIBUTES + CUSTOMER_ATTRIBUTES}
+    types = _attribute_types(graph, owner)
+    n = graph.num_nodes_of(owner)
+    codes = np.empty((n, len(types)), dtype=np.int64)
+    for j, t in enumerate(types):
+        codes[:, j] = graph.num_nodes_of(t)
+        column = key_columns.get(t)
+        if table is not None and column in table:
+            if len(table) != n:
+                raise GraphError(f"the {owner} table has {len(table)} rows but the graph has "
+                                 f"{n} {owner} nodes (got a table of another dataset)")
+            values = table[column]
+            if not pd.api.types.is_numeric_dtype(values):
+                values = values.astype(object).where(values.notna(), None).map(
+                    lambda v: None if v is None else str(v))
+            found = pd.Index(graph.nodes[t].keys).get_indexer(values.to_numpy())
+            codes[found >= 0, j] = found[found >= 0]
+        else:
+            e = _edge_between(graph, owner, t)
+            codes[e.src, j] = e.dst
+    return codes
 
 
 def purchase_pairs(transactions: pd.DataFrame, start, end) -> np.ndarray:

@@ -189,7 +189,7 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
     from fashiongraph.gnn.loader import CSRNeighborSampler
     from fashiongraph.gnn.model import GraphSAGELinkPredictor
 
-    mp_data = to_hetero_data(mp_graph)
+    mp_data = to_hetero_data(mp_graph, train)
     model = GraphSAGELinkPredictor(
         spec, hidden_channels=params.hidden_channels, num_layers=params.num_layers,
         id_embeddings=params.id_embeddings, dropout=params.dropout).to(device)
@@ -204,7 +204,7 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
         edge_label_index=(PURCHASE_EDGE, torch.from_numpy(supervision)),
         neg_sampling=neg, batch_size=params.batch_size, shuffle=True,
         generator=torch.Generator().manual_seed(params.seed))
-    val_eval = (_Validation(val_graph, validation, device) if val_graph is not None
+    val_eval = (_Validation(val_graph, train, validation, device) if val_graph is not None
                 else None)
 
     history: list[dict] = []
@@ -227,7 +227,7 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
             loss.backward()
             optimizer.step()
             steps += 1
-            losses.append(float(loss))
+            losses.append(float(loss.detach()))
             sizes.append(int(batch[CUSTOMER].src_index.numel()))
             if params.max_steps is not None and steps >= params.max_steps:
                 stopped = "max_steps"
@@ -261,7 +261,7 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
 
     # Final vectors from the best weights over the whole graph before the cutoff.
     model.load_state_dict(best_state)
-    customer, article = embed(model, to_hetero_data(graph), device)
+    customer, article = embed(model, to_hetero_data(graph, train), device)
     model = model.cpu()
     seconds = time.perf_counter() - t0
     log.info("graphsage trained in %.1fs (%d steps, stopped by %s, best epoch %d)", seconds,
@@ -301,8 +301,8 @@ def embed(model, data, device) -> tuple[np.ndarray, np.ndarray]:
 class _Validation:
     """MAP@12 on the validation window, with embeddings of the graph before it."""
 
-    def __init__(self, graph: KnowledgeGraph, pairs: np.ndarray, device):
-        self.data = to_hetero_data(graph)
+    def __init__(self, graph: KnowledgeGraph, train: Dataset, pairs: np.ndarray, device):
+        self.data = to_hetero_data(graph, train)
         self.device = device
         n_c, n_a = graph.num_nodes_of(CUSTOMER), graph.num_nodes_of(ARTICLE)
         self.customers = np.unique(pairs[0])
