@@ -72,7 +72,9 @@ class TrainingResult:
         customer_vectors: float32 array of shape (num_customers, hidden_channels + 1).
         article_vectors: float32 array of shape (num_articles, hidden_channels + 1).
         history: one dict per epoch: ``epoch``, ``loss``, ``val_map12`` (``None`` without a
-            validation window), ``steps``, ``seconds``.
+            validation window), ``steps`` (so far), ``edges`` (positive edges this epoch),
+            ``train_seconds`` (this epoch's steps, sampling included, validation excluded),
+            ``seconds`` (since the start of training).
         windows: the temporal split.
         counts: sizes of the split (supervision edges, validation customers, message-passing
             purchases).
@@ -220,6 +222,7 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
         # One pass over the supervision edges.
         model.train()
         losses, sizes = [], []
+        t_epoch = time.perf_counter()
         for batch in loader:
             batch = batch.to(device)
             loss = _batch_loss(model, batch)
@@ -235,6 +238,7 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
             if deadline is not None and time.perf_counter() >= deadline:
                 stopped = "max_minutes"
                 break
+        train_seconds = time.perf_counter() - t_epoch
         loss_value = float(np.average(losses, weights=sizes))
         if not np.isfinite(loss_value):
             raise ModelError(
@@ -245,7 +249,9 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
         # Validation metric, and early stopping on it.
         metric = val_eval(model) if val_eval is not None else None
         history.append({"epoch": epoch, "loss": loss_value, "val_map12": metric,
-                        "steps": steps, "seconds": round(time.perf_counter() - t0, 3)})
+                        "steps": steps, "edges": int(sum(sizes)),
+                        "train_seconds": round(train_seconds, 3),
+                        "seconds": round(time.perf_counter() - t0, 3)})
         log.info("graphsage epoch %d: loss %.4f, val MAP@12 %s, %d steps", epoch,
                  loss_value, "n/a" if metric is None else f"{metric:.4f}", steps)
         if metric is None or metric > best_metric:

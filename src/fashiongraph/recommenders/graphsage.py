@@ -40,7 +40,7 @@ class GraphSAGERecommender(Recommender):
         customer_embeddings_: float32 array of shape (num_customers, dim).
         article_embeddings_: float32 array of shape (num_articles, dim).
         training_history_: one dict per epoch (``epoch``, ``loss``, ``val_map12``, ``steps``,
-            ``seconds``).
+            ``edges``, ``train_seconds``, ``seconds``; see ``TrainingResult``).
         model_dir_: where the model was saved or loaded from (``None`` if nowhere).
         plot_path_: the PNG of the training curves (``None`` if not saved).
         manifest_: the model manifest (graph, params, windows, training summary).
