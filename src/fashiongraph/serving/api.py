@@ -15,8 +15,8 @@ come from memory (indexed at start), so this endpoint is ``async`` and never blo
 profile and article endpoints query DuckDB in the thread pool.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: the endpoints' annotations name the run's Method enum,
+# which exists only inside create_app, so they must be evaluated where they are written.
 import enum
 import logging
 from pathlib import Path as FilePath

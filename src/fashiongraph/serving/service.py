@@ -51,7 +51,8 @@ METHOD_ORDER = ("popularity", "repurchase", "random_walk", "fastrp_knn", "graphs
 
 DEFAULT_METHOD_PREFERENCE = ("blend", "graphsage", "fastrp_knn", "random_walk", "repurchase",
                              "popularity")
-"""The API's default method: the manifest's ``best_method`` if any, else the first present."""
+"""The API's default method: the manifest's ``best_method``, else the method with the best
+offline MAP in the manifest, else the first of these present."""
 
 BUNDLED_IMAGES = Path("data/hm_sample/images")
 """The bundled sample's images, relative to the repository root (the working directory)."""
@@ -145,6 +146,12 @@ class RunService:
         best = self.manifest.get("best_method")
         if best in self.indexes:
             return best
+        # The pipeline's manifest lists each method with its offline MAP: serve the best.
+        scored = [(m.get("map"), m.get("label")) for m in self.manifest.get("methods", [])
+                  if isinstance(m, dict) and m.get("label") in self.indexes
+                  and isinstance(m.get("map"), (int, float))]
+        if scored:
+            return max(scored)[1]
         for method in DEFAULT_METHOD_PREFERENCE:
             if method in self.indexes:
                 return method
