@@ -134,10 +134,18 @@ def article_caption(article: ArticleSummary) -> str:
                                   f"{article.price_band} price") if x)
 
 
-def tile(item: RecommendedArticle, agreement: dict[str, list[str]], heldout: set[str]) -> None:
-    """One recommended article: image beside name, attributes, score and marks."""
+def tile(item: RecommendedArticle, agreement: dict[str, list[str]], heldout: set[str], *,
+         stacked: bool) -> None:
+    """One recommended article: image, name, attributes, score and marks.
+
+    ``stacked`` puts the image above the text (narrow columns, many methods); otherwise the
+    image sits beside it.
+    """
     article = item.article
-    picture, text = st.columns([2, 3], gap="small")
+    if stacked:
+        picture = text = st.container()
+    else:
+        picture, text = st.columns([2, 3], gap="small")
     with picture:
         st.image(image_of(article.article_id), width="stretch", alt=article.name or "")
     with text:
@@ -147,13 +155,26 @@ def tile(item: RecommendedArticle, agreement: dict[str, list[str]], heldout: set
             "score —" if item.score is None else f"score {item.score:.4g}")
         st.caption(score)
         if article.article_id in agreement:
-            others = ", ".join(agreement[article.article_id])
-            st.badge(f"{len(agreement[article.article_id])} methods agree",
-                     icon=":material/handshake:", color="green", help=others)
+            methods = agreement[article.article_id]
+            st.badge(f"{len(methods)} agree", icon=":material/handshake:", color="green",
+                     help=f"chosen by {', '.join(methods)}")
         if article.article_id in heldout:
-            st.badge("bought after cutoff", icon=":material/check_circle:", color="blue")
+            st.badge("bought later", icon=":material/check_circle:", color="blue",
+                     help="the customer bought it on or after the cutoff")
         st.page_link(PAGES["article"], label="details", icon=":material/open_in_new:",
                      query_params={"article": article.article_id})
+
+
+def method_heading(method: str, rec_list) -> None:
+    """The method's name; its variant (``[keep_purchased]``) and list origin as a caption."""
+    name, _, variant = method.partition("[")
+    st.subheader(name)
+    variant = variant.rstrip("]").replace("_", " ")
+    if rec_list.fallback:
+        origin = ":orange[popularity fallback: no list of its own for this customer]"
+    else:
+        origin = f"{rec_list.num_from_model} of {len(rec_list.items)} from the method"
+    st.caption(" · ".join(x for x in (variant, origin) if x))
 
 
 # ---------------------------------------------------------------------- pages
@@ -192,19 +213,16 @@ def compare_page() -> None:
                     "popularity list.")
 
     comparison = svc.compare(customer_id, k)
-    st.markdown("**Recommendations** · :green-badge[:material/handshake: N methods agree] two or "
-                "more methods chose the article themselves · :blue-badge[:material/check_circle: "
-                "bought after cutoff] the customer bought it in the held-out period")
-    columns = st.columns(max(len(comparison.lists), 1), gap="medium")
+    st.markdown("**Recommendations** · :green-badge[:material/handshake: N agree] N methods chose "
+                "the article themselves · :blue-badge[:material/check_circle: bought later] the "
+                "customer bought it on or after the cutoff (the held-out period)")
+    columns = st.columns(max(len(comparison.lists), 1), gap="small")
+    stacked = len(comparison.lists) > 3
     for col, (method, rec_list) in zip(columns, comparison.lists.items()):
         with col, st.container(key=f"method-{slug(method)}", border=True):
-            st.subheader(method)
-            if rec_list.fallback:
-                st.caption(":orange[popularity fallback: no list of its own for this customer]")
-            else:
-                st.caption(f"{rec_list.num_from_model} of {len(rec_list.items)} from the method")
+            method_heading(method, rec_list)
             for item in rec_list.items:
-                tile(item, comparison.agreement, heldout)
+                tile(item, comparison.agreement, heldout, stacked=stacked)
 
 
 def article_page() -> None:
