@@ -110,13 +110,16 @@ def create_app(service: RunService) -> FastAPI:
         method: Annotated[Method | None, Query(
             description=f"one of the run's methods; default {service.default_method}")] = None,
         k: Annotated[int, Query(ge=1, le=MAX_K, description="list length")] = 12,
-    ) -> RecommendationList:
+    ) -> Response:
         """The method's precomputed top-k for the customer.
 
         A customer without history gets the popularity list, marked ``fallback: true`` with
         every item ``from_model: false``.
         """
-        return service.recommend(customer_id, None if method is None else method.value, k)
+        # Serialised here: returning a Response skips FastAPI's second validation of a result
+        # built from the run's own checked arrays (the response model still documents it).
+        result = service.recommend(customer_id, None if method is None else method.value, k)
+        return Response(content=result.model_dump_json(), media_type="application/json")
 
     @app.get("/articles/{article_id}", response_model=ArticleDetail, responses=not_found,
              tags=["articles"])

@@ -106,11 +106,12 @@ class RunService:
 
         # Articles stay in memory: every recommendation tile reads them.
         self._articles = self._con.execute("SELECT * FROM articles ORDER BY article_idx").df()
-        self._article_ids = pd.Index(self._articles["article_id"].to_numpy())
+        self._article_ids = pd.Index(self._articles["article_id"].to_numpy(object), dtype=object)
         self._summaries: list[ArticleSummary | None] = [None] * len(self._articles)
+        # Object-dtype indexes: get_loc on them is a plain hash lookup (a fraction of a µs).
         self._customer_ids = pd.Index(self._con.execute(
             "SELECT customer_id FROM customers ORDER BY customer_idx").df()["customer_id"]
-            .to_numpy())
+            .to_numpy(object), dtype=object)
         self.popular = self._con.execute(
             "SELECT article_idx FROM popular ORDER BY rank").df()["article_idx"].to_numpy(np.int64)
 
@@ -195,7 +196,7 @@ class RunService:
     # ------------------------------------------------------------------ ids
     def customer_idx(self, customer_id: str) -> int:
         """The row of ``customer_id``; ``UnknownIdError`` when the run does not know it."""
-        pos = self._customer_ids.get_indexer([customer_id])[0]
+        pos = _position(self._customer_ids, customer_id)
         if pos < 0:
             raise UnknownIdError(
                 f"customer_id {customer_id!r}: not a customer of run {self.run_name!r} "
@@ -206,7 +207,7 @@ class RunService:
     def article_idx(self, article_id: str) -> int:
         """The row of a 10-digit ``article_id``; ``UnknownIdError`` when not in the catalogue."""
         validate_article_id(article_id)
-        pos = self._article_ids.get_indexer([article_id])[0]
+        pos = _position(self._article_ids, article_id)
         if pos < 0:
             raise UnknownIdError(f"article_id {article_id!r}: not in the catalogue of run "
                                  f"{self.run_name!r} ({self.num_articles} articles)")
@@ -242,10 +243,12 @@ class RunService:
             raise ConfigError(f"k must be an integer in 1..{MAX_K} (got {k!r})")
         idx = self.customer_idx(customer_id)
 
+        # The slots come from our own checked index and cached summaries: construct the result
+        # objects without re-validating them (this is the API's hot path).
         articles, scores, from_model = self.indexes[method].lookup(idx, k)
         items = [
-            RecommendedArticle(rank=rank, article=self.summary(a),
-                               score=None if math.isnan(s) else s, from_model=m)
+            RecommendedArticle.model_construct(rank=rank, article=self.summary(a),
+                                               score=None if math.isnan(s) else s, from_model=m)
             for rank, (a, s, m) in enumerate(
                 zip(articles.tolist(), scores.tolist(), from_model.tolist()), start=1)
         ]
@@ -259,11 +262,12 @@ class RunService:
                 if len(items) == k:
                     break
                 if a not in seen:
-                    items.append(RecommendedArticle(rank=len(items) + 1, article=self.summary(a),
-                                                    score=None, from_model=False))
-        return RecommendationList(customer_id=customer_id, method=method, k=k,
-                                  fallback=num_from_model == 0, num_from_model=num_from_model,
-                                  items=items)
+                    items.append(RecommendedArticle.model_construct(
+                        rank=len(items) + 1, article=self.summary(a), score=None,
+                        from_model=False))
+        return RecommendationList.model_construct(
+            customer_id=customer_id, method=method, k=k, fallback=num_from_model == 0,
+            num_from_model=num_from_model, items=items)
 
     def compare(self, customer_id: str, k: int = 12) -> Comparison:
         """Every method's list for the customer, with the articles two or more methods share."""
@@ -284,7 +288,8 @@ class RunService:
             raise ConfigError(f"recent must be in 0..{MAX_K} (got {recent!r})")
         idx = self.customer_idx(customer_id)
         cur = self._cursor()
-        row = cur.execute("SELECT * FROM customers WHERE customer_idx = ?", [idx]).df().iloc[0]
+        values = cur.execute("SELECT * FROM customers WHERE customer_idx = ?", [idx]).fetchone()
+        row = dict(zip((d[0] for d in cur.description), values))
         history = cur.execute(
             "SELECT t_dat, article_idx, price, quantity FROM transactions "
             "WHERE customer_idx = ? AND NOT after_cutoff "
@@ -407,6 +412,14 @@ class RunService:
         text = md.read_text() if md.exists() else None
         plots = sorted(report_dir.glob("**/*.png")) if report_dir.exists() else []
         return text, plots
+
+
+def _position(index: pd.Index, key: str) -> int:
+    """Position of ``key`` in a unique ``index``, -1 when absent."""
+    try:
+        return int(index.get_loc(key))
+    except (KeyError, TypeError):
+        return -1
 
 
 def _text(value) -> str | None:
