@@ -17,6 +17,20 @@ class ConfigError(FashionGraphError, ValueError):
     """A parameter is out of its allowed range or of the wrong kind."""
 
 
+class ParameterError(ConfigError):
+    """A request parameter breaks its rule; the API answers 422 naming ``parameter``.
+
+    Attributes:
+        parameter: the parameter's name as a request spells it (``k``, ``method``).
+        location: where the request carries it: ``"query"`` or ``"path"``.
+    """
+
+    def __init__(self, parameter: str, message: str, *, location: str = "query"):
+        super().__init__(message)
+        self.parameter = parameter
+        self.location = location
+
+
 class GraphError(FashionGraphError):
     """The knowledge graph cannot serve the request (empty, wrong type, mismatched)."""
 
@@ -34,7 +48,15 @@ class EngineError(FashionGraphError):
 
 
 class UnknownIdError(FashionGraphError, LookupError):
-    """A customer or article id is not in the run's tables (the API answers 404)."""
+    """A customer or article id is not in the run's tables (the API answers 404).
+
+    Attributes:
+        parameter: which id was not found: ``customer_id`` or ``article_id``.
+    """
+
+    def __init__(self, parameter: str, message: str):
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class DataFixWarning(UserWarning):

@@ -1,13 +1,16 @@
 """A real run directory for the serving tests: the pipeline on the bundled hm_sample.
 
 The session runs ``fashiongraph.pipeline.run_task`` once on the bundled real sample (1,364
-customers, cutoff 2020-09-16) with the embedded engine's methods, and writes its report, exactly
+customers, cutoff 2020-09-16) with the baselines, the embedded engine's graph methods and, when
+torch_geometric is installed (the ``gnn`` extra), GraphSAGE on a one-epoch training budget (about
+20 s on 2 cores; the app only needs its saved lists, not a good model). It writes the report,
 as ``make demo`` does for ``runs/demo``. Set ``FASHIONGRAPH_TEST_RUN`` to an existing run
 directory to test against that one instead.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -17,8 +20,15 @@ import pytest
 from fashiongraph.artifacts import RunDirectory
 from fashiongraph.data.dataset import Dataset
 
-TEST_METHODS = ["popularity", "repurchase", "random_walk", "fastrp_knn"]
-"""Methods of the test run: the baselines and the embedded engine's graph methods."""
+HAS_GNN = importlib.util.find_spec("torch_geometric") is not None
+
+TEST_METHODS = ["popularity", "repurchase", "random_walk", "fastrp_knn"] + (
+    ["graphsage"] if HAS_GNN else [])
+"""Methods of the test run: the baselines, the embedded graph methods, GraphSAGE if installed."""
+
+GRAPHSAGE_BUDGET = {"hidden_channels": 16, "num_neighbors": (5, 3), "batch_size": 128,
+                    "max_epochs": 1, "max_minutes": 1.0}
+"""A tiny GraphSAGE training: the serving tests check what is shown, not how good it is."""
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "runs" / "test-artifacts"
 """Where tests copy screenshots for people to look at (git-ignored, like all of runs/)."""
@@ -34,7 +44,8 @@ def run_dir(tmp_path_factory) -> Path:
 
     task = next(t for t in bundled_tasks() if t.name == "hm_sample")
     out = tmp_path_factory.mktemp("serving") / "run"
-    result = run_task(task, out, methods=TEST_METHODS)
+    result = run_task(task, out, methods=TEST_METHODS,
+                      method_params={"graphsage": GRAPHSAGE_BUDGET})
     write_report([result], RunDirectory(out).report_dir, title="serving test run")
     return out
 

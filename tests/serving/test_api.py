@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from fashiongraph.artifacts import RunDirectory
-from fashiongraph.serving.service import MAX_K
+from fashiongraph.errors import ParameterError
+from fashiongraph.serving.service import MAX_K, display_order
 
 
 def saved_list(run_dir, method: str, customer_idx: int) -> pd.DataFrame:
@@ -28,6 +29,43 @@ def test_health_lists_the_run_and_its_methods(client, run_dir, dataset):
     assert body["cutoff"] == RunDirectory(run_dir).read_manifest()["cutoff"]
     assert body["default_method"] in body["methods"]
     assert body["image_store"].startswith("local folder")
+
+
+def test_methods_come_in_display_order():
+    labels = ["graphsage[keep_purchased]", "blend", "fastrp_knn", "popularity", "graphsage",
+              "random_walk[keep_purchased]", "random_walk", "repurchase",
+              "fastrp_knn[keep_purchased]"]
+    assert display_order(labels) == [
+        "popularity", "repurchase", "random_walk", "random_walk[keep_purchased]", "fastrp_knn",
+        "fastrp_knn[keep_purchased]", "graphsage", "graphsage[keep_purchased]", "blend"]
+
+
+def test_graphsage_is_served_when_the_run_trained_it(client, run_dir):
+    """Both GraphSAGE variants are methods of the API (their lists: the saved-lists test)."""
+    trained = {m["method"] for m in RunDirectory(run_dir).read_manifest()["methods"]}
+    if "graphsage" not in trained:
+        pytest.skip("the test run has no GraphSAGE (torch_geometric is not installed)")
+    methods = client.get("/health").json()["methods"]
+    assert methods.index("fastrp_knn") < methods.index("graphsage")
+    assert "graphsage[keep_purchased]" in methods
+
+
+def test_any_other_method_of_the_run_gets_a_column(tmp_path, run_dir, customer_with_history):
+    """A method the serving layer does not know by name (a blend) is served like the others."""
+    from fashiongraph.serving.service import RunService
+
+    copy = tmp_path / "run"
+    shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("serving", "graph", "models"))
+    shutil.copyfile(copy / "recommendations" / "fastrp_knn.parquet",
+                    copy / "recommendations" / "blend.parquet")
+    service = RunService(copy)
+    assert service.methods[-1] == "blend"
+    comparison = service.compare(customer_with_history, 6)
+    assert list(comparison.lists) == service.methods
+    assert comparison.lists["blend"].items == comparison.lists["fastrp_knn"].items
+    # Two methods holding the same list agree on every article of it the model chose.
+    own = [i.article.article_id for i in comparison.lists["blend"].items if i.from_model]
+    assert all({"blend", "fastrp_knn"} <= set(comparison.agreement[a]) for a in own)
 
 
 def test_default_method_is_the_best_by_offline_map(client, run_dir):
@@ -120,7 +158,7 @@ def test_unknown_customer_is_a_404_with_a_clear_body(client):
     response = client.get("/customers/nobody-here/recommendations")
     assert response.status_code == 404
     body = response.json()
-    assert body["error"] == "unknown_customer"
+    assert body["error"] == "unknown_customer" and body["parameter"] == "customer_id"
     assert "customer_id 'nobody-here': not a customer of run" in body["message"]
     response = client.get("/customers/nobody-here")
     assert response.status_code == 404 and response.json()["error"] == "unknown_customer"
@@ -141,6 +179,32 @@ def test_bad_parameter_is_a_422_naming_it(client, customer_with_history, params,
         assert "'popularity'" in detail[0]["msg"]  # the allowed values are named
 
 
+@pytest.mark.parametrize("params, name", [({"recent": -1}, "recent"),
+                                          ({"recent": MAX_K + 1}, "recent")])
+def test_bad_profile_parameter_is_a_422_naming_it(client, customer_with_history, params, name):
+    response = client.get(f"/customers/{customer_with_history}", params=params)
+    assert response.status_code == 422
+    assert [d["loc"] for d in response.json()["detail"]] == [["query", name]]
+
+
+@pytest.mark.parametrize("call, parameter, message", [
+    (lambda s, c: s.recommend(c, "nope"), "method", r"method must be one of \['popularity'"),
+    (lambda s, c: s.recommend(c, None, 0), "k", r"k must be an integer in 1..100 \(got 0\)"),
+    (lambda s, c: s.customer(c, -1), "recent", r"recent must be in 0..100 \(got -1\)"),
+    (lambda s, c: s.article("0000000001", 101), "neighbours",
+     r"neighbours must be in 0..100 \(got 101\)"),
+    (lambda s, c: s.search_customers("0", 0), "limit", r"limit must be in 1..100 \(got 0\)"),
+    (lambda s, c: s.image("../../etc/pa"), "article_id",
+     r"article_id must be exactly 10 digits, like '0108775015' \(got '../../etc/pa'\)"),
+])
+def test_service_names_the_bad_parameter(service, customer_with_history, call, parameter,
+                                         message):
+    """The service's own checks (behind the API's) raise ParameterError naming the parameter."""
+    with pytest.raises(ParameterError, match=message) as caught:
+        call(service, customer_with_history)
+    assert caught.value.parameter == parameter
+
+
 @pytest.mark.parametrize("path", [
     "/articles/123", "/articles/abcdefghij", "/articles/01087750155/image",
     "/articles/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd/image",
@@ -157,7 +221,9 @@ def test_bad_article_id_is_a_422_or_does_not_route(client, path):
 def test_unknown_article_is_a_404(client):
     response = client.get("/articles/0000000001")
     assert response.status_code == 404
-    assert response.json()["error"] == "unknown_article"
+    body = response.json()
+    assert body["error"] == "unknown_article" and body["parameter"] == "article_id"
+    assert body["message"].startswith("article_id '0000000001': not in the catalogue of run")
     assert client.get("/articles/0000000001/image").status_code == 404
 
 

@@ -9,8 +9,9 @@ Endpoints (OpenAPI docs at ``/docs``, schema at ``/openapi.json``)::
     GET /articles/{article_id}
     GET /articles/{article_id}/image
 
-Errors: an unknown customer or article answers 404 with ``{"error": ..., "message": ...}``; a bad
-parameter answers 422 in FastAPI's format, whose ``loc`` names the parameter. The recommendations
+Errors: an unknown customer or article answers 404 with
+``{"error": "unknown_customer", "parameter": "customer_id", "message": ...}``; a bad parameter
+answers 422 in FastAPI's format, whose ``loc`` names the parameter (``["query", "k"]``). The recommendations
 come from memory (indexed at start), so this endpoint is ``async`` and never blocks on I/O; the
 profile and article endpoints query DuckDB in the thread pool.
 """
@@ -26,7 +27,7 @@ from fastapi import FastAPI, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 
-from fashiongraph.errors import ConfigError, UnknownIdError
+from fashiongraph.errors import ParameterError, UnknownIdError
 from fashiongraph.serving.images import ImageStore
 from fashiongraph.serving.models import (
     ArticleDetail,
@@ -67,16 +68,16 @@ def create_app(service: RunService) -> FastAPI:
 
     @app.exception_handler(UnknownIdError)
     async def _unknown(request: Request, exc: UnknownIdError):
-        kind = "article" if str(exc).startswith("article") else "customer"
-        return JSONResponse(status_code=404,
-                            content=ErrorBody(error=f"unknown_{kind}", message=str(exc))
-                            .model_dump())
+        kind = exc.parameter.removesuffix("_id")
+        body = ErrorBody(error=f"unknown_{kind}", parameter=exc.parameter, message=str(exc))
+        return JSONResponse(status_code=404, content=body.model_dump())
 
-    @app.exception_handler(ConfigError)
-    async def _bad_parameter(request: Request, exc: ConfigError):
-        name = str(exc).split(" ", 1)[0]
+    # The path and query declarations below already reject what they can; this catches the
+    # service's own checks, in the same shape as FastAPI's 422.
+    @app.exception_handler(ParameterError)
+    async def _bad_parameter(request: Request, exc: ParameterError):
         return JSONResponse(status_code=422, content={"detail": [
-            {"type": "value_error", "loc": ["query", name], "msg": str(exc)}]})
+            {"type": "value_error", "loc": [exc.location, exc.parameter], "msg": str(exc)}]})
 
     @app.get("/health", response_model=Health, tags=["service"])
     async def health() -> Health:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from fashiongraph.errors import ConfigError
+from fashiongraph.errors import ConfigError, ParameterError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ _ARTICLE_ID = re.compile(r"[0-9]{10}")
 
 
 def validate_article_id(article_id: str) -> str:
-    """Return ``article_id`` if it is exactly ten ASCII digits, else raise ``ConfigError``.
+    """Return ``article_id`` if it is exactly ten ASCII digits, else raise ``ParameterError``.
 
     Parameters
     ----------
@@ -43,9 +43,10 @@ def validate_article_id(article_id: str) -> str:
         The article id as it came from a request or a table, e.g. ``"0108775015"``.
     """
     if not isinstance(article_id, str) or _ARTICLE_ID.fullmatch(article_id) is None:
-        raise ConfigError(
-            f"article_id must be exactly 10 digits, like '0108775015' (got {article_id!r})"
-        )
+        raise ParameterError(
+            "article_id",
+            f"article_id must be exactly 10 digits, like '0108775015' (got {article_id!r})",
+            location="path")
     return article_id
 
 

@@ -106,4 +106,6 @@ class ErrorBody(_Frozen):
     """Body of a 404: what was not found and why."""
 
     error: str = Field(examples=["unknown_customer"])
+    parameter: str = Field(description="the path parameter whose value was not found",
+                           examples=["customer_id"])
     message: str

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from fashiongraph.artifacts import RunDirectory
-from fashiongraph.errors import ConfigError, UnknownIdError
+from fashiongraph.errors import ParameterError, UnknownIdError
 from fashiongraph.serving.appdb import ensure_app_database
 from fashiongraph.serving.images import (
     ArticleImage,
@@ -47,7 +47,7 @@ MAX_K = 100
 """Longest list a request may ask for."""
 
 METHOD_ORDER = ("popularity", "repurchase", "random_walk", "fastrp_knn", "graphsage")
-"""Display order of the known methods; any other label (a blend, a variant) follows, sorted."""
+"""Display order of the known methods; other methods (a blend) follow, sorted by name."""
 
 DEFAULT_METHOD_PREFERENCE = ("blend", "graphsage", "fastrp_knn", "random_walk", "repurchase",
                              "popularity")
@@ -127,10 +127,8 @@ class RunService:
     def _load_indexes(self) -> dict[str, RecommendationIndex]:
         labels = [r[0] for r in self._con.execute(
             "SELECT DISTINCT method FROM recommendations").fetchall()]
-        known = [m for m in METHOD_ORDER if m in labels]
-        ordered = known + sorted(set(labels) - set(known))
         indexes = {}
-        for label in ordered:
+        for label in display_order(labels):
             cols = self._con.execute(
                 "SELECT customer_idx, rank, article_idx, coalesce(score, 'NaN'::FLOAT) AS score, "
                 "from_model FROM recommendations WHERE method = ?", [label]).fetchnumpy()
@@ -199,6 +197,7 @@ class RunService:
         pos = _position(self._customer_ids, customer_id)
         if pos < 0:
             raise UnknownIdError(
+                "customer_id",
                 f"customer_id {customer_id!r}: not a customer of run {self.run_name!r} "
                 f"({self.num_customers} customers; search them with GET /customers?prefix=...)"
             )
@@ -209,7 +208,8 @@ class RunService:
         validate_article_id(article_id)
         pos = _position(self._article_ids, article_id)
         if pos < 0:
-            raise UnknownIdError(f"article_id {article_id!r}: not in the catalogue of run "
+            raise UnknownIdError("article_id",
+                                 f"article_id {article_id!r}: not in the catalogue of run "
                                  f"{self.run_name!r} ({self.num_articles} articles)")
         return int(pos)
 
@@ -238,9 +238,10 @@ class RunService:
         """
         method = self.default_method if method is None else method
         if method not in self.indexes:
-            raise ConfigError(f"method must be one of {self.methods} (got {method!r})")
+            raise ParameterError("method",
+                                 f"method must be one of {self.methods} (got {method!r})")
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= MAX_K:
-            raise ConfigError(f"k must be an integer in 1..{MAX_K} (got {k!r})")
+            raise ParameterError("k", f"k must be an integer in 1..{MAX_K} (got {k!r})")
         idx = self.customer_idx(customer_id)
 
         # The slots come from our own checked index and cached summaries: construct the result
@@ -285,7 +286,7 @@ class RunService:
     def customer(self, customer_id: str, recent: int = 12) -> CustomerProfile:
         """Content and the ``recent`` latest purchases before the cutoff."""
         if not 0 <= recent <= MAX_K:
-            raise ConfigError(f"recent must be in 0..{MAX_K} (got {recent!r})")
+            raise ParameterError("recent", f"recent must be in 0..{MAX_K} (got {recent!r})")
         idx = self.customer_idx(customer_id)
         cur = self._cursor()
         values = cur.execute("SELECT * FROM customers WHERE customer_idx = ?", [idx]).fetchone()
@@ -320,7 +321,8 @@ class RunService:
     def article(self, article_id: str, neighbours: int = 10) -> ArticleDetail:
         """All attributes of an article and its ``neighbours`` most co-purchased articles."""
         if not 0 <= neighbours <= MAX_K:
-            raise ConfigError(f"neighbours must be in 0..{MAX_K} (got {neighbours!r})")
+            raise ParameterError("neighbours",
+                                 f"neighbours must be in 0..{MAX_K} (got {neighbours!r})")
         idx = self.article_idx(article_id)
         row = self._articles.iloc[idx]
         base = self.summary(idx).model_dump()
@@ -377,7 +379,7 @@ class RunService:
     def search_customers(self, prefix: str, limit: int = 20) -> list[tuple[str, int]]:
         """(customer_id, purchase_count) of customers whose id starts with ``prefix``."""
         if not 1 <= limit <= MAX_K:
-            raise ConfigError(f"limit must be in 1..{MAX_K} (got {limit!r})")
+            raise ParameterError("limit", f"limit must be in 1..{MAX_K} (got {limit!r})")
         return self._cursor().execute(
             "SELECT customer_id, purchase_count FROM customers "
             "WHERE starts_with(customer_id, ?) ORDER BY customer_id LIMIT ?",
@@ -412,6 +414,17 @@ class RunService:
         text = md.read_text() if md.exists() else None
         plots = sorted(report_dir.glob("**/*.png")) if report_dir.exists() else []
         return text, plots
+
+
+def display_order(labels) -> list[str]:
+    """Method labels in display order: ``METHOD_ORDER`` first, then other methods by name;
+    each method's variants (``random_walk[keep_purchased]``) right after it."""
+    def key(label: str) -> tuple[int, str, str]:
+        method, _, variant = label.partition("[")
+        rank = METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
+        return rank, method, variant
+
+    return sorted(labels, key=key)
 
 
 def _position(index: pd.Index, key: str) -> int:
