@@ -20,7 +20,7 @@ import pytest
 from conftest import ARTIFACTS
 from servers import fashiongraph_process, free_port
 
-from fashiongraph.serving.streamlit_app import slug
+from fashiongraph.serving.streamlit_app import method_title, slug
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -108,6 +108,12 @@ def pick_customer(service, history) -> str:
     raise AssertionError("no customer with a unique prefix in the run")
 
 
+def wait_until_idle(page) -> None:
+    """Wait for Streamlit's script run to finish. Call it after a sign of the new run (a new
+    id on the page): right after a click the old run may still read as finished."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for()
+
+
 def images_loaded(locator) -> list[bool]:
     """Whether each <img> under ``locator`` finished loading with a non-empty picture."""
     return locator.locator("img").evaluate_all(
@@ -124,19 +130,26 @@ def test_pick_a_customer_and_compare_every_method(page, app_url, service, histor
     prefix_box.fill(customer_id[:8])
     prefix_box.press("Enter")
     page.locator(".st-key-profile").get_by_text(customer_id, exact=True).wait_for()
+    wait_until_idle(page)
 
     for method in service.methods:
         column = page.locator(f".st-key-method-{slug(method)}")
-        column.get_by_text(method.partition("[")[0], exact=True).first.wait_for()
+        column.get_by_text(method_title(method), exact=True).first.wait_for()
         expected = service.recommend(customer_id, method, K)
         for item in expected.items:
             name = f"{item.rank}. {item.article.name}"
             column.get_by_text(name, exact=True).first.wait_for()
-        loaded = images_loaded(column)
-        assert len(loaded) == K, f"{method}: {len(loaded)} images for {K} articles"
         page.wait_for_function(
             "sel => [...document.querySelectorAll(sel + ' img')]"
             ".every(i => i.complete && i.naturalWidth > 0)", arg=f".st-key-method-{slug(method)}")
+        assert all(images_loaded(column))
+
+        # One picture per article, in rank order: the JPEG where the store has it, else the
+        # placeholder (an inline SVG).
+        sources = column.locator("img").evaluate_all("imgs => imgs.map(i => i.src)")
+        assert len(sources) == K, f"{method}: {len(sources)} images for {K} articles"
+        missing = [service.image_store.fetch(i.article.article_id) is None for i in expected.items]
+        assert [src.startswith("data:image/svg+xml") for src in sources] == missing, method
 
     # The recent purchases of the profile show images too.
     profile = page.locator(".st-key-profile")
@@ -145,6 +158,47 @@ def test_pick_a_customer_and_compare_every_method(page, app_url, service, histor
     assert page.locator("[data-testid='stException']").count() == 0
     shot = save_screenshot(page, tmp_path, "app-compare.png")
     assert shot.stat().st_size > 50_000
+
+
+def test_customer_without_history_and_a_random_customer(page, app_url, service):
+    customer_id = service.interesting_customers(3)["no purchases"][0][0]
+    page.goto(app_url)
+    page.locator(".st-key-profile").wait_for()
+
+    # The interesting list: a customer with no purchase before the cutoff.
+    page.get_by_role("combobox", name="Interesting customers").click()
+    page.get_by_role("option").filter(has_text=f"{customer_id[:12]}… · no purchases").click()
+    profile = page.locator(".st-key-profile")
+    profile.get_by_text(customer_id, exact=True).wait_for()
+    profile.get_by_text("No purchases before the cutoff").wait_for()
+    wait_until_idle(page)
+    for method in service.methods:
+        column = page.locator(f".st-key-method-{slug(method)}")
+        fallback = service.recommend(customer_id, method, K).fallback
+        note = column.get_by_text("popularity fallback: no list of its own", exact=False)
+        assert note.count() == int(fallback), method
+    assert service.recommend(customer_id, "repurchase", K).fallback  # nothing to repeat
+
+    # A random customer replaces the one shown.
+    heading = profile.get_by_role("heading").first
+    before = heading.inner_text()
+    page.get_by_role("button", name="Random customer").click()
+    page.wait_for_function("([sel, old]) => { const h = document.querySelector(sel);"
+                           " return h && h.innerText !== old; }",
+                           arg=[".st-key-profile h3", before])
+    shown = profile.locator("[data-testid='stCaptionContainer']").first.inner_text()
+    assert shown != customer_id and service.customer_idx(shown) >= 0
+
+    # A prefix several customers share: pick one of the matches.
+    prefix = next(p for p in (f"{d:x}" for d in range(16))
+                  if len(service.search_customers(p, 20)) >= 2)
+    wanted = service.search_customers(prefix, 20)[1][0]
+    box = page.get_by_label("Customer id prefix")
+    box.fill(prefix)
+    box.press("Enter")
+    page.get_by_role("combobox", name="Matching customers").click()
+    page.get_by_role("option").filter(has_text=f"{wanted[:12]}…").click()
+    profile.get_by_text(wanted, exact=True).wait_for()
 
 
 def test_article_page_and_report_page(page, app_url, service, history, tmp_path):

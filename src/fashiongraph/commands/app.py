@@ -37,6 +37,8 @@ def streamlit_command(args) -> list[str]:
         "--server.headless", "true", "--server.fileWatcherType", "none",
         "--browser.gatherUsageStats", "false", "--global.developmentMode", "false",
         "--client.toolbarMode", "minimal", "--theme.base", "light",
+        # No "magic": a bare string in the app module must not appear on the page.
+        "--runner.magicEnabled", "false",
         "--", "--run", str(Path(args.run).resolve()),
     ]
     if args.images:

@@ -65,8 +65,9 @@ class Comparison:
     Attributes
     ----------
     lists : dict of method -> RecommendationList, in display order.
-    agreement : dict of article_id -> methods whose own (non-fallback) slots hold it, only for
-        articles held by two methods or more.
+    agreement : dict of article_id -> labels whose own (non-fallback) slots hold it, only for
+        articles held by two different methods or more (a method and its variant, such as
+        ``random_walk`` and ``random_walk[keep_purchased]``, count as one).
     """
 
     customer_id: str
@@ -271,7 +272,7 @@ class RunService:
             num_from_model=num_from_model, items=items)
 
     def compare(self, customer_id: str, k: int = 12) -> Comparison:
-        """Every method's list for the customer, with the articles two or more methods share."""
+        """Every method's list for the customer, with the articles several methods share."""
         lists = {m: self.recommend(customer_id, m, k) for m in self.methods}
         holders: dict[str, list[str]] = {}
         for method, rec_list in lists.items():
@@ -279,7 +280,8 @@ class RunService:
                 # A fallback slot is popularity in disguise; agreement there means nothing.
                 if item.from_model:
                     holders.setdefault(item.article.article_id, []).append(method)
-        agreement = {a: ms for a, ms in holders.items() if len(ms) >= 2}
+        agreement = {a: ms for a, ms in holders.items()
+                     if len({method_name(m) for m in ms}) >= 2}
         return Comparison(customer_id, lists, agreement)
 
     # ------------------------------------------------------------------ pages
@@ -416,11 +418,16 @@ class RunService:
         return text, plots
 
 
+def method_name(label: str) -> str:
+    """The method of a label: ``random_walk[keep_purchased]`` -> ``random_walk``."""
+    return label.partition("[")[0]
+
+
 def display_order(labels) -> list[str]:
     """Method labels in display order: ``METHOD_ORDER`` first, then other methods by name;
     each method's variants (``random_walk[keep_purchased]``) right after it."""
     def key(label: str) -> tuple[int, str, str]:
-        method, _, variant = label.partition("[")
+        method, variant = method_name(label), label.partition("[")[2]
         rank = METHOD_ORDER.index(method) if method in METHOD_ORDER else len(METHOD_ORDER)
         return rank, method, variant
 

@@ -23,7 +23,12 @@ import streamlit as st
 
 from fashiongraph.errors import FashionGraphError
 from fashiongraph.serving.models import ArticleSummary, RecommendedArticle
-from fashiongraph.serving.service import RunService
+from fashiongraph.serving.service import RunService, method_name
+
+# Column titles of the known methods; any other method (a blend) shows its own name.
+METHOD_TITLES = {"popularity": "Popularity", "repurchase": "Repurchase",
+                 "random_walk": "Random walk", "fastrp_knn": "FastRP + KNN",
+                 "graphsage": "GraphSAGE"}
 
 K_CHOICES = (4, 6, 8, 12)
 RECENT_PURCHASES = 8
@@ -56,8 +61,14 @@ def image_of(article_id: str) -> bytes | str:
 
 
 def slug(method: str) -> str:
-    """A method label usable in a CSS class (``repurchase[keep_purchased]`` -> ``repurchase-keep_purchased-``)."""
+    """A method label usable in a CSS class: ``a[b_c]`` -> ``a-b_c-``."""
     return re.sub(r"[^A-Za-z0-9_-]", "-", method)
+
+
+def method_title(label: str) -> str:
+    """The column title of a method label (its variant is shown beneath, not here)."""
+    method = method_name(label)
+    return METHOD_TITLES.get(method, method.replace("_", " "))
 
 
 def short(customer_id: str) -> str:
@@ -89,8 +100,13 @@ def _on_interesting() -> None:
 
 
 def _on_random() -> None:
-    rng = np.random.default_rng()
-    _choose(service().random_customer(rng))
+    # Another customer than the one shown, so that the button always changes the page.
+    svc, rng = service(), np.random.default_rng()
+    current = st.session_state.get("customer_id")
+    choice = svc.random_customer(rng)
+    while choice == current and svc.num_customers > 1:
+        choice = svc.random_customer(rng)
+    _choose(choice)
 
 
 def customer_picker(svc: RunService) -> str:
@@ -113,11 +129,11 @@ def customer_picker(svc: RunService) -> str:
         if len(matches) > 1:
             st.selectbox("Matching customers", [m for m, _ in matches], key="match",
                          index=None, on_change=_on_match,
-                         format_func=lambda c: f"{short(c)} ({dict(matches)[c]} purchases)")
+                         format_func=lambda c: f"{short(c)} (units bought: {dict(matches)[c]})")
         elif st.session_state.get("prefix") and not matches:
             st.warning(f"No customer id starts with {st.session_state['prefix']!r}")
     with by_list:
-        options = [f"{cid} · {group} ({count} purchases)"
+        options = [f"{cid} · {group} (units bought: {count})"
                    for group, rows in svc.interesting_customers(3).items()
                    for cid, count in rows]
         st.selectbox("Interesting customers", options, index=None, key="interesting",
@@ -155,9 +171,10 @@ def tile(item: RecommendedArticle, agreement: dict[str, list[str]], heldout: set
             "score —" if item.score is None else f"score {item.score:.4g}")
         st.caption(score)
         if article.article_id in agreement:
-            methods = agreement[article.article_id]
+            labels = agreement[article.article_id]
+            methods = {method_name(label) for label in labels}
             st.badge(f"{len(methods)} agree", icon=":material/handshake:", color="green",
-                     help=f"chosen by {', '.join(methods)}")
+                     help=f"chosen by {', '.join(labels)}")
         if article.article_id in heldout:
             st.badge("bought later", icon=":material/check_circle:", color="blue",
                      help="the customer bought it on or after the cutoff")
@@ -166,10 +183,10 @@ def tile(item: RecommendedArticle, agreement: dict[str, list[str]], heldout: set
 
 
 def method_heading(method: str, rec_list) -> None:
-    """The method's name; its variant (``[keep_purchased]``) and list origin as a caption."""
-    name, _, variant = method.partition("[")
-    st.subheader(name)
-    variant = variant.rstrip("]").replace("_", " ")
+    """The method's title; its variant (``[keep_purchased]``) and list origin as a caption."""
+    # A small heading: with eight columns a subheader breaks inside the word.
+    st.markdown(f"##### {method_title(method)}")
+    variant = method.partition("[")[2].rstrip("]").replace("_", " ")
     if rec_list.fallback:
         origin = ":orange[popularity fallback: no list of its own for this customer]"
     else:
@@ -213,8 +230,8 @@ def compare_page() -> None:
                     "popularity list.")
 
     comparison = svc.compare(customer_id, k)
-    st.markdown("**Recommendations** · :green-badge[:material/handshake: N agree] N methods chose "
-                "the article themselves · :blue-badge[:material/check_circle: bought later] the "
+    st.markdown("**Recommendations** · :green-badge[:material/handshake: N agree] N different "
+                "methods chose the article themselves · :blue-badge[:material/check_circle: bought later] the "
                 "customer bought it on or after the cutoff (the held-out period)")
     columns = st.columns(max(len(comparison.lists), 1), gap="small")
     stacked = len(comparison.lists) > 3
