@@ -11,7 +11,7 @@ HELP = "fit each recommender before --test-start, score it on the test window, w
 def add_method_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``evaluate`` and ``demo``."""
     parser.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
-                        help="popularity repurchase random_walk fastrp_knn graphsage "
+                        help="popularity repurchase random_walk fastrp_knn graphsage blend "
                              "(default: every available one)")
     parser.add_argument("--engine", choices=("embedded", "neo4j"), default="embedded",
                         help="where graph algorithms run (default: embedded)")

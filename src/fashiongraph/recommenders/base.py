@@ -277,6 +277,7 @@ _REGISTRY: dict[str, str] = {
     "random_walk": "fashiongraph.recommenders.random_walk:RandomWalkRecommender",
     "fastrp_knn": "fashiongraph.recommenders.fastrp_knn:FastRPKNNRecommender",
     "graphsage": "fashiongraph.recommenders.graphsage:GraphSAGERecommender",
+    "blend": "fashiongraph.recommenders.blend:BlendRecommender",
 }
 
 
