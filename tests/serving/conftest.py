@@ -1,7 +1,8 @@
 """A real run directory for the serving tests: the pipeline on the bundled hm_sample.
 
 The session runs ``fashiongraph.pipeline.run_task`` once on the bundled real sample (1,364
-customers, cutoff 2020-09-16) with the baselines, the embedded engine's graph methods and, when
+customers, cutoff 2020-09-16) with the baselines, the embedded engine's graph methods, the blend
+and, when
 torch_geometric is installed (the ``gnn`` extra), GraphSAGE on a one-epoch training budget (about
 20 s on 2 cores; the app only needs its saved lists, not a good model). It writes the report,
 as ``make demo`` does for ``runs/demo``. Set ``FASHIONGRAPH_TEST_RUN`` to an existing run
@@ -22,9 +23,10 @@ from fashiongraph.data.dataset import Dataset
 
 HAS_GNN = importlib.util.find_spec("torch_geometric") is not None
 
-TEST_METHODS = ["popularity", "repurchase", "random_walk", "fastrp_knn"] + (
+TEST_METHODS = ["popularity", "repurchase", "random_walk", "fastrp_knn", "blend"] + (
     ["graphsage"] if HAS_GNN else [])
-"""Methods of the test run: the baselines, the embedded graph methods, GraphSAGE if installed."""
+"""Methods of the test run: the baselines, the embedded graph methods, the blend of repurchase
+and random walk, GraphSAGE if installed."""
 
 GRAPHSAGE_BUDGET = {"hidden_channels": 16, "num_neighbors": (5, 3), "batch_size": 128,
                     "max_epochs": 1, "max_minutes": 1.0}

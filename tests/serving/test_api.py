@@ -33,11 +33,20 @@ def test_health_lists_the_run_and_its_methods(client, run_dir, dataset):
 
 def test_methods_come_in_display_order():
     labels = ["graphsage[keep_purchased]", "blend", "fastrp_knn", "popularity", "graphsage",
-              "random_walk[keep_purchased]", "random_walk", "repurchase",
+              "random_walk[keep_purchased]", "random_walk", "repurchase", "ensemble",
               "fastrp_knn[keep_purchased]"]
     assert display_order(labels) == [
         "popularity", "repurchase", "random_walk", "random_walk[keep_purchased]", "fastrp_knn",
-        "fastrp_knn[keep_purchased]", "graphsage", "graphsage[keep_purchased]", "blend"]
+        "fastrp_knn[keep_purchased]", "graphsage", "graphsage[keep_purchased]", "blend",
+        "ensemble"]
+
+
+def test_blend_is_served_when_the_run_has_it(client, run_dir):
+    labels = RunDirectory(run_dir).recommendation_labels()
+    if "blend" not in labels:
+        pytest.skip("the test run has no blend")
+    methods = client.get("/health").json()["methods"]
+    assert methods.index("blend") > methods.index("random_walk")
 
 
 def test_graphsage_is_served_when_the_run_trained_it(client, run_dir):
@@ -51,21 +60,21 @@ def test_graphsage_is_served_when_the_run_trained_it(client, run_dir):
 
 
 def test_any_other_method_of_the_run_gets_a_column(tmp_path, run_dir, customer_with_history):
-    """A method the serving layer does not know by name (a blend) is served like the others."""
+    """A method the serving layer does not know by name is served like the others, last."""
     from fashiongraph.serving.service import RunService
 
     copy = tmp_path / "run"
     shutil.copytree(run_dir, copy, ignore=shutil.ignore_patterns("serving", "graph", "models"))
     shutil.copyfile(copy / "recommendations" / "fastrp_knn.parquet",
-                    copy / "recommendations" / "blend.parquet")
+                    copy / "recommendations" / "ensemble.parquet")
     service = RunService(copy)
-    assert service.methods[-1] == "blend"
+    assert service.methods[-1] == "ensemble"
     comparison = service.compare(customer_with_history, 6)
     assert list(comparison.lists) == service.methods
-    assert comparison.lists["blend"].items == comparison.lists["fastrp_knn"].items
+    assert comparison.lists["ensemble"].items == comparison.lists["fastrp_knn"].items
     # Two methods holding the same list agree on every article of it the model chose.
-    own = [i.article.article_id for i in comparison.lists["blend"].items if i.from_model]
-    assert all({"blend", "fastrp_knn"} <= set(comparison.agreement[a]) for a in own)
+    own = [i.article.article_id for i in comparison.lists["ensemble"].items if i.from_model]
+    assert all({"ensemble", "fastrp_knn"} <= set(comparison.agreement[a]) for a in own)
 
 
 def test_default_method_is_the_best_by_offline_map(client, run_dir):

@@ -11,9 +11,10 @@ Endpoints (OpenAPI docs at ``/docs``, schema at ``/openapi.json``)::
 
 Errors: an unknown customer or article answers 404 with
 ``{"error": "unknown_customer", "parameter": "customer_id", "message": ...}``; a bad parameter
-answers 422 in FastAPI's format, whose ``loc`` names the parameter (``["query", "k"]``). The recommendations
-come from memory (indexed at start), so this endpoint is ``async`` and never blocks on I/O; the
-profile and article endpoints query DuckDB in the thread pool.
+answers 422 in FastAPI's format, whose ``loc`` names the parameter (``["query", "k"]``).
+
+The recommendations come from memory (indexed at start), so that endpoint is ``async`` and never
+blocks on I/O; the profile and article endpoints query DuckDB in the thread pool.
 """
 
 # No `from __future__ import annotations`: the endpoints' annotations name the run's Method enum,

@@ -147,7 +147,8 @@ class UrlImageStore(ImageStore):
             raise ConfigError(f"image URL template must start with http:// or https:// "
                               f"(got {template!r})")
         if "{article_id}" not in template:
-            raise ConfigError(f"image URL template must contain '{{article_id}}' (got {template!r})")
+            raise ConfigError(f"image URL template must contain '{{article_id}}' "
+                              f"(got {template!r})")
         if not timeout > 0:
             raise ConfigError(f"image store timeout must be > 0 seconds (got {timeout})")
         self.template = template

@@ -46,8 +46,8 @@ log = logging.getLogger(__name__)
 MAX_K = 100
 """Longest list a request may ask for."""
 
-METHOD_ORDER = ("popularity", "repurchase", "random_walk", "fastrp_knn", "graphsage")
-"""Display order of the known methods; other methods (a blend) follow, sorted by name."""
+METHOD_ORDER = ("popularity", "repurchase", "random_walk", "fastrp_knn", "graphsage", "blend")
+"""Display order of the known methods; any other method follows, sorted by name."""
 
 DEFAULT_METHOD_PREFERENCE = ("blend", "graphsage", "fastrp_knn", "random_walk", "repurchase",
                              "popularity")

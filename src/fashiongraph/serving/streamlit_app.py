@@ -25,10 +25,10 @@ from fashiongraph.errors import FashionGraphError
 from fashiongraph.serving.models import ArticleSummary, RecommendedArticle
 from fashiongraph.serving.service import RunService, method_name
 
-# Column titles of the known methods; any other method (a blend) shows its own name.
+# Column titles of the known methods; any other method shows its own name.
 METHOD_TITLES = {"popularity": "Popularity", "repurchase": "Repurchase",
                  "random_walk": "Random walk", "fastrp_knn": "FastRP + KNN",
-                 "graphsage": "GraphSAGE"}
+                 "graphsage": "GraphSAGE", "blend": "Blend"}
 
 K_CHOICES = (4, 6, 8, 12)
 RECENT_PURCHASES = 8
@@ -231,8 +231,9 @@ def compare_page() -> None:
 
     comparison = svc.compare(customer_id, k)
     st.markdown("**Recommendations** · :green-badge[:material/handshake: N agree] N different "
-                "methods chose the article themselves · :blue-badge[:material/check_circle: bought later] the "
-                "customer bought it on or after the cutoff (the held-out period)")
+                "methods chose the article themselves · "
+                ":blue-badge[:material/check_circle: bought later] the customer bought it on or "
+                "after the cutoff (the held-out period)")
     columns = st.columns(max(len(comparison.lists), 1), gap="small")
     stacked = len(comparison.lists) > 3
     for col, (method, rec_list) in zip(columns, comparison.lists.items()):
