@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test clean browser-deps
 
 venv: $(STAMP)
 
@@ -19,7 +19,14 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/fashiongraph demo --out runs/demo
 
-test: venv
+# Debian's chromium for the browser test (Playwright drives it; never `playwright install`).
+# apt-get runs only when chromium is missing and we are root; otherwise the test says why.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
+test: venv browser-deps
 	$(BIN)/python -m pytest
 
 clean:
