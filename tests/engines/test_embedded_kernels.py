@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from fashiongraph.engines.base import FastRPParams, RandomWalkParams
 from fashiongraph.engines.embedded.engine import EmbeddedEngine
 from fashiongraph.engines.embedded.fastrp import fastrp, fastrp_reference
-from fashiongraph.engines.embedded.knn import cosine_top_k
+from fashiongraph.engines.embedded.knn import cosine_top_k, cosine_top_k_reference
 from fashiongraph.engines.embedded.walk import (build_walk_table, walk_visits,
                                                 walk_visits_reference)
 from fashiongraph.errors import ConfigError
@@ -213,7 +213,25 @@ def test_cosine_top_k_equals_brute_force():
         assert not np.isin(idx[i], exclude[i].indices).any()
 
 
+@pytest.mark.parametrize("k", [1, 12, 40])
+def test_cosine_top_k_equals_reference_with_ties_and_exclusions(k):
+    # Vectors on a coarse grid give many equal similarities: ties must go to the lower index.
+    rng = np.random.default_rng(2)
+    q = rng.integers(-1, 2, size=(70, 4)).astype(np.float32)
+    t = rng.integers(-1, 2, size=(500, 4)).astype(np.float32)
+    exclude = sp.random(70, 500, density=0.2, random_state=3, format="lil")
+    exclude[5] = 1.0  # a query with every target excluded
+    exclude = exclude.tocsr()
+    idx, sims = cosine_top_k(q, t, k, exclude=exclude, chunk_size=8)
+    ref_idx, ref_sims = cosine_top_k_reference(q, t, k, exclude=exclude)
+    assert np.array_equal(idx, ref_idx)
+    np.testing.assert_allclose(sims, ref_sims, rtol=1e-6)
+    assert (idx[5] == -1).all()
+
+
 def test_cosine_top_k_pads_when_few_targets():
-    idx, sims = cosine_top_k(np.ones((2, 3)), np.eye(3)[:2], 5)
-    assert idx.shape == (2, 5)
-    assert (idx[:, 2:] == -1).all() and np.isneginf(sims[:, 2:]).all()
+    for search in (cosine_top_k, cosine_top_k_reference):
+        idx, sims = search(np.ones((2, 3)), np.eye(3)[:2], 5)
+        assert idx.shape == (2, 5)
+        assert (idx[:, 2:] == -1).all() and np.isneginf(sims[:, 2:]).all()
+        assert (idx[:, :2] == [0, 1]).all()

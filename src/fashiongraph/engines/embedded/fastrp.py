@@ -56,28 +56,36 @@ def _initial_vectors(num_nodes, dim, seed, degree, strength):
     return out
 
 
-@nb.njit(parallel=True, cache=True)
-def _propagate(indptr, indices, weights, prev, out, weighted):
-    """``out[v] = normalize(weighted mean of prev[u] over neighbours u of v)``."""
+ROWS_PER_TASK = 512
+"""Rows one thread propagates per parallel task (small enough to balance hub rows)."""
+
+
+@nb.njit(parallel=True, fastmath=True, cache=True)
+def _propagate(indptr, indices, weights, prev, out, result, result_weight, weighted):
+    """``out[v] = normalize(sum of w * prev[u] over neighbours u of v)``; ``result += w_i out``.
+
+    The weighted mean of GDS differs from the weighted sum only by the positive factor
+    ``1 / total weight``, which the L2 normalisation removes, so it is never computed.
+    """
     n, dim = prev.shape
-    for v in nb.prange(n):
-        lo, hi = indptr[v], indptr[v + 1]
-        acc = np.zeros(dim, dtype=np.float64)
-        total = 0.0
-        for j in range(lo, hi):
-            w = weights[j] if weighted else 1.0
-            u = indices[j]
-            total += w
+    for task in nb.prange((n + ROWS_PER_TASK - 1) // ROWS_PER_TASK):
+        acc = np.empty(dim, dtype=np.float32)
+        for v in range(task * ROWS_PER_TASK, min(n, (task + 1) * ROWS_PER_TASK)):
+            acc[:] = 0.0
+            for j in range(indptr[v], indptr[v + 1]):
+                w = weights[j] if weighted else np.float32(1.0)
+                u = indices[j]
+                for d in range(dim):
+                    acc[d] += w * prev[u, d]
+            norm = np.float32(0.0)
             for d in range(dim):
-                acc[d] += w * prev[u, d]
-        norm = 0.0
-        if total > 0:
-            for d in range(dim):
-                acc[d] /= total
                 norm += acc[d] * acc[d]
-        norm = np.sqrt(norm)
-        for d in range(dim):
-            out[v, d] = acc[d] / norm if norm > 0 else 0.0
+            scale = np.float32(1.0 / np.sqrt(norm)) if norm > 0 else np.float32(0.0)
+            for d in range(dim):
+                out[v, d] = acc[d] * scale
+            if result_weight != 0:
+                for d in range(dim):
+                    result[v, d] += result_weight * out[v, d]
 
 
 @nb.njit(parallel=True, cache=True)
@@ -118,9 +126,8 @@ def fastrp(csr: CSRGraph, params: FastRPParams) -> np.ndarray:
     # Each iteration averages the previous one over neighbours, then adds it with its weight.
     prev, cur = initial, np.empty_like(initial)
     for i, w in enumerate(params.iteration_weights):
-        _propagate(csr.indptr, csr.indices, csr.weights, prev, cur, bool(params.weighted))
-        if w:
-            _add_normalized(result, cur, np.float32(w))
+        _propagate(csr.indptr, csr.indices, csr.weights, prev, cur, result, np.float32(w),
+                   bool(params.weighted))
         prev, cur = cur, prev
         log.debug("fastrp iteration %d done at %.1fs", i + 1, time.perf_counter() - t0)
 
