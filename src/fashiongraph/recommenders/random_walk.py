@@ -45,12 +45,15 @@ class RandomWalkRecommender(Recommender):
         self.engine_ = context.graph_engine
 
     def _candidates(self, customer_idx, k, exclude):
-        visits = self.engine_.random_walk_visits(customer_idx, self.params)
+        visits = sp.csr_matrix(self.engine_.random_walk_visits(customer_idx, self.params))
+        rows = np.repeat(np.arange(visits.shape[0]), np.diff(visits.indptr))
+        # Zero out purchased articles and non-candidates before ranking so that k others remain.
         if exclude is not None:
-            # Zero out purchased articles before ranking so that k others remain.
-            visits = visits - visits.multiply(exclude > 0)
+            bought = sp.coo_matrix(exclude > 0)
+            width = visits.shape[1]
+            visits.data[np.isin(rows * width + visits.indices,
+                                bought.row.astype(np.int64) * width + bought.col)] = 0
         if self.candidates_ is not None:
-            visits = visits @ sp.diags(self.candidates_.astype(np.float32))
-        visits = sp.csr_matrix(visits)
+            visits.data[~self.candidates_[visits.indices]] = 0
         visits.eliminate_zeros()
         return top_k_of_rows(visits, k)

@@ -125,9 +125,8 @@ def _vose(table, weights, lo, hi, total):
     # Columns left over (rounding) are full: they keep their own neighbour, as initialised.
 
 
-@nb.njit(parallel=True, cache=True)
-def _walk_kernel(indptr, table, starts, walk_length, walks_per_node, restart_p, art_lo, art_hi,
-                 seed, chunk, out_cols, out_counts, out_nnz):
+def _walks(indptr, table, starts, walk_length, walks_per_node, restart_p, art_lo, art_hi, seed,
+           chunk, out_cols, out_counts, out_nnz):
     """Walk from every start; write its distinct visited articles (sorted) and their counts."""
     n = len(starts)
     in_flight = min(walks_per_node, MAX_WALKS_IN_FLIGHT)
@@ -197,6 +196,15 @@ def _walk_kernel(indptr, table, starts, walk_length, walks_per_node, restart_p, 
             out_nnz[i] = m
 
 
+# Two compilations of the same kernel: a few starts run on the calling thread, because waking
+# and joining the thread pool costs milliseconds when the cores are busy with other work.
+_walk_kernel_parallel = nb.njit(parallel=True, cache=True)(_walks)
+_walk_kernel_serial = nb.njit(cache=True)(_walks)
+
+SERIAL_BELOW = 64
+"""Batches of fewer start nodes than this walk on the calling thread alone."""
+
+
 def walk_visits(csr: CSRGraph, starts: np.ndarray, *, article_range: tuple[int, int],
                 walk_length: int, walks_per_node: int, restart_probability: float,
                 random_seed: int, weighted: bool = True, walk_table: np.ndarray | None = None,
@@ -235,9 +243,10 @@ def walk_visits(csr: CSRGraph, starts: np.ndarray, *, article_range: tuple[int, 
         out_nnz = np.zeros(len(batch), dtype=np.int64)
         # Small chunks of starts per task keep both threads busy to the end of the batch.
         chunk = max(1, min(16, len(batch) // (8 * threads)))
-        _walk_kernel(csr.indptr, table, batch, walk_length, walks_per_node,
-                     float(restart_probability), art_lo, art_hi, np.uint64(random_seed), chunk,
-                     out_cols, out_counts, out_nnz)
+        kernel = _walk_kernel_serial if len(batch) < SERIAL_BELOW else _walk_kernel_parallel
+        kernel(csr.indptr, table, batch, walk_length, walks_per_node,
+               float(restart_probability), art_lo, art_hi, np.uint64(random_seed), chunk,
+               out_cols, out_counts, out_nnz)
         filled = np.arange(width)[None, :] < out_nnz[:, None]
         cols.append(out_cols[filled])
         data.append(out_counts[filled].astype(np.float32))
