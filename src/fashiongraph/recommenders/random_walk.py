@@ -6,12 +6,12 @@ articles (by default those the customer has not bought) are recommended.
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 
 from fashiongraph.engines.base import RandomWalkParams
 from fashiongraph.recommenders.base import FitContext, Recommender
 from fashiongraph.recommenders.repurchase import top_k_of_rows
+from fashiongraph.recommenders.sparse_rows import zero_where_stored
 
 
 class RandomWalkRecommender(Recommender):
@@ -46,13 +46,9 @@ class RandomWalkRecommender(Recommender):
 
     def _candidates(self, customer_idx, k, exclude):
         visits = sp.csr_matrix(self.engine_.random_walk_visits(customer_idx, self.params))
-        rows = np.repeat(np.arange(visits.shape[0]), np.diff(visits.indptr))
         # Zero out purchased articles and non-candidates before ranking so that k others remain.
         if exclude is not None:
-            bought = sp.coo_matrix(exclude > 0)
-            width = visits.shape[1]
-            visits.data[np.isin(rows * width + visits.indices,
-                                bought.row.astype(np.int64) * width + bought.col)] = 0
+            zero_where_stored(visits, sp.csr_matrix(exclude))
         if self.candidates_ is not None:
             visits.data[~self.candidates_[visits.indices]] = 0
         visits.eliminate_zeros()
