@@ -101,7 +101,16 @@ class CSRGraph:
             raise GraphError(f"edge endpoint outside 0..{num_nodes - 1}")
         if num_nodes >= 2**31:
             raise GraphError(f"at most 2**31 - 1 nodes fit int32 ids (got {num_nodes:,})")
-        indptr, indices, weights = _kernels()(src, dst, weight, num_nodes)
+        # Arrays come from numpy, which asks for huge pages on large ones (kernels that jump
+        # around the graph then miss the TLB far less often).
+        n = 2 * len(src)
+        indptr = np.zeros(num_nodes + 1, dtype=np.int64)
+        indices, weights = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.float32)
+        scratch_rows, scratch_w = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.float32)
+        kept = _kernels()(src, dst, weight, indptr, indices, weights, scratch_rows, scratch_w)
+        del scratch_rows, scratch_w
+        if kept < n:
+            indices, weights = indices[:kept].copy(), weights[:kept].copy()
         return cls(indptr, indices, weights, list(type_names),
                    np.asarray(type_bounds, dtype=np.int64))
 
@@ -138,19 +147,19 @@ def _kernels():
     return njit(cache=True)(_symmetric_csr)
 
 
-def _symmetric_csr(src, dst, weight, num_nodes):
+def _symmetric_csr(src, dst, weight, indptr, indices, weights, by_col_row, by_col_w):
+    """Fill ``indptr`` (zeros on entry), ``indices`` and ``weights``; return the entry count."""
     n_edges = len(src)
+    num_nodes = len(indptr) - 1
     # Entry e < n_edges is (src[e], dst[e]); entry n_edges + e is its mirror (dst[e], src[e]).
     # Both endpoints count once per edge, so column counts equal row counts (symmetry).
-    counts = np.zeros(num_nodes + 1, dtype=np.int64)
     for e in range(n_edges):
-        counts[src[e] + 1] += 1
-        counts[dst[e] + 1] += 1
-    indptr = np.cumsum(counts)
+        indptr[src[e] + 1] += 1
+        indptr[dst[e] + 1] += 1
+    for v in range(num_nodes):
+        indptr[v + 1] += indptr[v]
 
     # Pass 1: entries in column order (stable: input order within a column).
-    by_col_row = np.empty(2 * n_edges, dtype=np.int32)
-    by_col_w = np.empty(2 * n_edges, dtype=np.float32)
     cursor = indptr[:-1].copy()
     for mirror in range(2):
         for e in range(n_edges):
@@ -161,8 +170,6 @@ def _symmetric_csr(src, dst, weight, num_nodes):
             cursor[c] = p + 1
 
     # Pass 2: walking columns in order, drop each entry into its row: rows come out sorted.
-    indices = np.empty(2 * n_edges, dtype=np.int32)
-    weights = np.empty(2 * n_edges, dtype=np.float32)
     cursor[:] = indptr[:-1]
     for c in range(num_nodes):
         for p in range(indptr[c], indptr[c + 1]):
@@ -174,7 +181,6 @@ def _symmetric_csr(src, dst, weight, num_nodes):
 
     # Sum parallel entries (adjacent now), compacting rows in place.
     out = 0
-    start = 0
     for v in range(num_nodes):
         lo, hi = indptr[v], indptr[v + 1]
         start = out
@@ -187,6 +193,4 @@ def _symmetric_csr(src, dst, weight, num_nodes):
                 out += 1
         indptr[v] = start
     indptr[num_nodes] = out
-    if out < 2 * n_edges:
-        return indptr, indices[:out].copy(), weights[:out].copy()
-    return indptr, indices, weights
+    return out

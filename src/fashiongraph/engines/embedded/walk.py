@@ -63,15 +63,16 @@ def build_walk_table(csr: CSRGraph, *, weighted: bool = True) -> np.ndarray:
         are walked uniformly) alias every entry to itself.
     """
     t0 = time.perf_counter()
-    table = _alias_tables(csr.indptr, csr.indices, csr.weights, bool(weighted))
+    # Allocated by numpy, not inside numba: numpy asks the kernel for huge pages on large
+    # arrays, and walks jump across the whole table (a TLB miss per step with 4 KiB pages).
+    table = np.empty((csr.num_entries, 3), dtype=np.uint32)
+    _alias_tables(csr.indptr, csr.indices, csr.weights, bool(weighted), table)
     log.debug("walk table of %d entries in %.2fs", len(table), time.perf_counter() - t0)
     return table
 
 
 @nb.njit(parallel=True, cache=True)
-def _alias_tables(indptr, indices, weights, weighted):
-    nnz = len(indices)
-    table = np.empty((nnz, 3), dtype=np.uint32)
+def _alias_tables(indptr, indices, weights, weighted, table):
     n = len(indptr) - 1
     for v in nb.prange(n):
         lo, hi = indptr[v], indptr[v + 1]
@@ -89,7 +90,6 @@ def _alias_tables(indptr, indices, weights, weighted):
         if uniform_row or not total > 0:
             continue
         _vose(table, weights, lo, hi, total)
-    return table
 
 
 @nb.njit(cache=True)
