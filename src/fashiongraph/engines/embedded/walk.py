@@ -125,81 +125,95 @@ def _vose(table, weights, lo, hi, total):
     # Columns left over (rounding) are full: they keep their own neighbour, as initialised.
 
 
-def _walks(indptr, table, starts, walk_length, walks_per_node, restart_p, art_lo, art_hi, seed,
-           chunk, out_cols, out_counts, out_nnz):
-    """Walk from every start; write its distinct visited articles (sorted) and their counts."""
-    n = len(starts)
+@nb.njit(cache=True)
+def _walk_starts(indptr, table, starts, first_start, end_start, walk_length, walks_per_node,
+                 restart_p, art_lo, art_hi, seed, out_cols, out_counts, out_nnz):
+    """Walk from ``starts[first_start:end_start]``; write each one's distinct visited articles
+    (sorted) and their counts."""
     in_flight = min(walks_per_node, MAX_WALKS_IN_FLIGHT)
     rounds = (walks_per_node + in_flight - 1) // in_flight
     in_flight = (walks_per_node + rounds - 1) // rounds
-    for c in nb.prange((n + chunk - 1) // chunk):
-        counts = np.zeros(art_hi - art_lo, dtype=np.int32)
-        touched = np.empty(out_cols.shape[1], dtype=np.int32)
-        node = np.empty(in_flight, dtype=np.int64)
-        state = np.empty(in_flight, dtype=np.uint64)
-        entry = np.empty(in_flight, dtype=np.int64)
-        coin = np.empty(in_flight, dtype=np.uint32)
-        for i in range(c * chunk, min(n, (c + 1) * chunk)):
-            start = starts[i]
-            m = 0
-            for first in range(0, walks_per_node, in_flight):
-                live = min(in_flight, walks_per_node - first)
+    counts = np.zeros(art_hi - art_lo, dtype=np.int32)
+    touched = np.empty(out_cols.shape[1], dtype=np.int32)
+    node = np.empty(in_flight, dtype=np.int64)
+    state = np.empty(in_flight, dtype=np.uint64)
+    entry = np.empty(in_flight, dtype=np.int64)
+    coin = np.empty(in_flight, dtype=np.uint32)
+    for i in range(first_start, end_start):
+        start = starts[i]
+        m = 0
+        for first in range(0, walks_per_node, in_flight):
+            live = min(in_flight, walks_per_node - first)
+            for w in range(live):
+                state[w] = seed_stream(seed, start, first + w)
+                node[w] = start
+            for _ in range(walk_length):
+                # Pass 1: restart or not, then pick a column of the current row.
                 for w in range(live):
-                    state[w] = seed_stream(seed, start, first + w)
-                    node[w] = start
-                for _ in range(walk_length):
-                    # Pass 1: restart or not, then pick a column of the current row.
-                    for w in range(live):
-                        v = node[w]
-                        if v < 0:
-                            continue
-                        s = state[w]
-                        if restart_p > 0.0:
-                            s, r = uniform(s)
-                            if r < restart_p:
-                                v = start
-                        lo = indptr[v]
-                        deg = indptr[v + 1] - lo
-                        if deg == 0:  # a dead end ends the walk
-                            node[w] = -1
-                            state[w] = s
-                            continue
-                        s, u = uniform(s)
-                        x = u * deg
-                        col = min(np.int64(x), deg - 1)
-                        entry[w] = lo + col
-                        coin[w] = np.uint32((x - col) * _TWO_32)
+                    v = node[w]
+                    if v < 0:
+                        continue
+                    s = state[w]
+                    if restart_p > 0.0:
+                        s, r = uniform(s)
+                        if r < restart_p:
+                            v = start
+                    lo = indptr[v]
+                    deg = indptr[v + 1] - lo
+                    if deg == 0:  # a dead end ends the walk
+                        node[w] = -1
                         state[w] = s
-                        prefetch(table, lo + col)
+                        continue
+                    s, u = uniform(s)
+                    x = u * deg
+                    col = min(np.int64(x), deg - 1)
+                    entry[w] = lo + col
+                    coin[w] = np.uint32((x - col) * _TWO_32)
+                    state[w] = s
+                    prefetch(table, lo + col)
 
-                    # Pass 2: read the chosen entries; count article visits.
-                    for w in range(live):
-                        if node[w] < 0:
-                            continue
-                        j = entry[w]
-                        nxt = np.int64(table[j, 0] if coin[w] < table[j, 2] else table[j, 1])
-                        node[w] = nxt
-                        prefetch(indptr, nxt)
-                        if art_lo <= nxt < art_hi:
-                            a = nxt - art_lo
-                            if counts[a] == 0:
-                                touched[m] = a
-                                m += 1
-                            counts[a] += 1
+                # Pass 2: read the chosen entries; count article visits.
+                for w in range(live):
+                    if node[w] < 0:
+                        continue
+                    j = entry[w]
+                    nxt = np.int64(table[j, 0] if coin[w] < table[j, 2] else table[j, 1])
+                    node[w] = nxt
+                    prefetch(indptr, nxt)
+                    if art_lo <= nxt < art_hi:
+                        a = nxt - art_lo
+                        if counts[a] == 0:
+                            touched[m] = a
+                            m += 1
+                        counts[a] += 1
 
-            # Emit the distinct articles in order and reset the counter for the next start.
-            cols = np.sort(touched[:m])
-            for t in range(m):
-                out_cols[i, t] = cols[t]
-                out_counts[i, t] = counts[cols[t]]
-                counts[cols[t]] = 0
-            out_nnz[i] = m
+        # Emit the distinct articles in order and reset the counter for the next start.
+        cols = np.sort(touched[:m])
+        for t in range(m):
+            out_cols[i, t] = cols[t]
+            out_counts[i, t] = counts[cols[t]]
+            counts[cols[t]] = 0
+        out_nnz[i] = m
 
 
-# Two compilations of the same kernel: a few starts run on the calling thread, because waking
-# and joining the thread pool costs milliseconds when the cores are busy with other work.
-_walk_kernel_parallel = nb.njit(parallel=True, cache=True)(_walks)
-_walk_kernel_serial = nb.njit(cache=True)(_walks)
+@nb.njit(parallel=True, cache=True)
+def _walk_kernel_parallel(indptr, table, starts, walk_length, walks_per_node, restart_p, art_lo,
+                          art_hi, seed, chunk, out_cols, out_counts, out_nnz):
+    n = len(starts)
+    for c in nb.prange((n + chunk - 1) // chunk):
+        _walk_starts(indptr, table, starts, c * chunk, min(n, (c + 1) * chunk), walk_length,
+                     walks_per_node, restart_p, art_lo, art_hi, seed, out_cols, out_counts,
+                     out_nnz)
+
+
+@nb.njit(cache=True)
+def _walk_kernel_serial(indptr, table, starts, walk_length, walks_per_node, restart_p, art_lo,
+                        art_hi, seed, chunk, out_cols, out_counts, out_nnz):
+    # A few starts run on the calling thread: waking and joining the thread pool costs
+    # milliseconds when the cores are busy with other work.
+    _walk_starts(indptr, table, starts, 0, len(starts), walk_length, walks_per_node, restart_p,
+                 art_lo, art_hi, seed, out_cols, out_counts, out_nnz)
+
 
 SERIAL_BELOW = 64
 """Batches of fewer start nodes than this walk on the calling thread alone."""
