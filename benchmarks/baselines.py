@@ -16,7 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from fashiongraph.engines.base import FastRPParams
-from fashiongraph.engines.embedded.fastrp import _initial_vectors
+from fashiongraph.engines.embedded.fastrp import initial_vectors
 from fashiongraph.engines.embedded.rng import seed_stream, uniform
 from fashiongraph.engines.embedded.walk import row_cumulative_weights
 from fashiongraph.graph.csr import CSRGraph
@@ -84,10 +84,8 @@ def fastrp_scipy(csr: CSRGraph, params: FastRPParams) -> np.ndarray:
 
     Same initial vectors as the kernel. float32 array of shape (num_nodes, dimension).
     """
-    degree = csr.degree().astype(np.float64)
-    current = _initial_vectors(csr.num_nodes, params.embedding_dimension,
-                               np.uint64(params.random_seed), degree,
-                               float(params.normalization_strength))
+    signs, scale = initial_vectors(csr, params)
+    current = signs.astype(np.float32) * scale[:, None]
     adjacency = csr.to_scipy().astype(np.float32)
     if not params.weighted:
         adjacency.data[:] = 1.0
