@@ -6,7 +6,7 @@ import scipy.sparse as sp
 
 from fashiongraph.engines.base import FastRPParams, RandomWalkParams
 from fashiongraph.engines.embedded.engine import EmbeddedEngine
-from fashiongraph.engines.embedded.fastrp import fastrp, fastrp_reference
+from fashiongraph.engines.embedded.fastrp import balanced_row_bounds, fastrp, fastrp_reference
 from fashiongraph.engines.embedded.knn import cosine_top_k, cosine_top_k_reference
 from fashiongraph.engines.embedded.walk import (build_walk_table, walk_visits,
                                                 walk_visits_reference)
@@ -171,6 +171,18 @@ def test_fastrp_kernel_equals_reference(tiny_graph, params):
     slow = fastrp_reference(csr, params)
     assert fast.shape == (tiny_graph.num_nodes, params.embedding_dimension)
     np.testing.assert_allclose(fast, slow, atol=1e-5)
+
+
+def test_balanced_row_bounds_cover_every_row_once():
+    # Rows: 0 empty, 1 with 5 entries, 2 empty, 3 a hub of 95, 4-5 small, 6-7 empty at the end.
+    indptr = np.array([0, 0, 5, 5, 100, 101, 102, 102, 102])
+    for tasks in (1, 2, 4, 50):
+        bounds = balanced_row_bounds(indptr, tasks)
+        assert bounds[0] == 0 and bounds[-1] == 8 and np.all(np.diff(bounds) > 0)
+        assert len(bounds) - 1 <= tasks
+    even = np.arange(0, 1001, 10)  # 100 rows of 10 entries
+    assert balanced_row_bounds(even, 4).tolist() == [0, 25, 50, 75, 100]
+    assert balanced_row_bounds(np.array([0]), 4).tolist() == [0]
 
 
 def test_fastrp_similar_neighbourhoods_give_similar_vectors(tiny_graph):
