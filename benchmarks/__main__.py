@@ -1,6 +1,7 @@
 """``python -m benchmarks``: the kernel benchmark, the scale benchmark, and their reports.
 
     python -m benchmarks kernels --scale 0.1
+    python -m benchmarks kernels --scale 1 --drawn-graph   # full-size graph, no synth data
     python -m benchmarks scale --scales 0.01,0.1      # resumes: measured stages are kept
     python -m benchmarks scale --scales 1             # full H&M scale: a quiet machine, ~24 GB
     python -m benchmarks report                       # rewrite the reports from saved results
@@ -33,6 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     k = sub.add_parser("kernels", help="walk, FastRP and KNN kernels vs simple references")
     k.add_argument("--scale", type=float, default=0.1, help="data scale of the graph (0.1)")
+    k.add_argument("--drawn-graph", action="store_true",
+                   help="draw an H&M-shaped graph at --scale directly (seconds, even at 1) "
+                        "instead of generating and ingesting synth data")
     s = sub.add_parser("scale", help="the pipeline at fractions of H&M scale (resumable)")
     s.add_argument("--scales", type=_scales, default=[0.01, 0.1, 1.0],
                    help="comma-separated fractions of H&M scale (default 0.01,0.1,1)")
@@ -51,26 +55,31 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.report import write_scale_report
 
     command = "python -m benchmarks " + shlex.join(sys.argv[1:] if argv is None else argv)
-    kernels_path = S.RESULTS / "kernels.json"
+
+    def saved_kernels() -> list[dict]:
+        return [json.loads(p.read_text()) for p in sorted(S.RESULTS.glob("kernels*.json"))]
+
     if args.command == "kernels":
         from benchmarks.kernels import main_kernels, write_kernels_report
 
-        S.run_scale(args.scale, stages_to_run=("synth", "ingest"))
-        result = main_kernels(S.scale_dir(args.scale), args.scale)
-        print(f"wrote {write_kernels_report(result, S.RESULTS, command)}")
+        if args.drawn_graph:
+            result = main_kernels(args.scale)
+        else:
+            S.run_scale(args.scale, stages_to_run=("synth", "ingest"))
+            result = main_kernels(args.scale, scale_dir=S.scale_dir(args.scale))
+        name = f"kernels-drawn-{args.scale:g}" if args.drawn_graph else "kernels"
+        print(f"wrote {write_kernels_report(result, S.RESULTS, command, name=name)}")
     elif args.command == "scale":
         measured = [S.run_scale(x, force=args.force, keep_data=not args.drop_data)
                     for x in args.scales]
         for r in measured:
             r["run_command"] = command
         scales = S.merge_results(measured)
-        kernels = json.loads(kernels_path.read_text()) if kernels_path.exists() else None
-        print(f"wrote {write_scale_report(scales, S.RESULTS, kernels=kernels)}")
+        print(f"wrote {write_scale_report(scales, S.RESULTS, kernels=saved_kernels())}")
     saved = S.RESULTS / "scale.json"
     if args.command in ("kernels", "report") and saved.exists():
         scales = json.loads(saved.read_text())["scales"]
-        kernels = json.loads(kernels_path.read_text()) if kernels_path.exists() else None
-        print(f"wrote {write_scale_report(scales, S.RESULTS, kernels=kernels)}")
+        print(f"wrote {write_scale_report(scales, S.RESULTS, kernels=saved_kernels())}")
     return 0
 
 

@@ -1,7 +1,9 @@
 """The embedded kernels against their simple references, in one run, with the ratios.
 
 On the knowledge graph of one scale's synthetic data (built here; the scale's ``synth`` and
-``ingest`` stages run first when missing), with the test customers of its last week:
+``ingest`` stages run first when missing), with the test customers of its last week; or, with
+``--drawn-graph``, on a graph drawn directly at that scale (``kernel_graph.py``: a full-size
+graph in seconds) with a random ``WEEK_SHARE`` of its customers as the week's customers:
 
 - walk: ``walk_visits`` vs the plain numba loop (``baselines.plain_walk_visits``) vs the
   plain-Python reference (on a few customers), in steps per second;
@@ -24,6 +26,8 @@ from benchmarks.measure import cpu_seconds, load_average, machine
 WALK_CUSTOMERS = 20_000
 PYTHON_WALK_CUSTOMERS = 5
 KNN_REFERENCE_BYTES = 1 * 2**30
+WEEK_SHARE = 0.055
+"""Share of customers who buy in a given week (7,537 of 137,198 in the 10% synth data)."""
 
 
 def _timed(fn, *args, **kwargs) -> tuple[object, dict]:
@@ -35,29 +39,57 @@ def _timed(fn, *args, **kwargs) -> tuple[object, dict]:
                  "load_after": load_average()}
 
 
-def run_kernels(scale_dir: Path, scale: float) -> dict:
-    """Measure every kernel pair on the graph of ``scale_dir``; returns the result."""
+def pipeline_inputs(scale_dir: Path) -> dict:
+    """The graph before the last week of a scale's dataset, its test customers, their buys."""
     import pandas as pd
 
-    from benchmarks.baselines import fastrp_scipy, plain_walk_visits
     from fashiongraph.data.dataset import Dataset
-    from fashiongraph.engines.base import FastRPParams, RandomWalkParams
-    from fashiongraph.engines.embedded.fastrp import fastrp
-    from fashiongraph.engines.embedded.knn import cosine_top_k, cosine_top_k_reference
-    from fashiongraph.engines.embedded.walk import (build_walk_table, row_cumulative_weights,
-                                                    walk_visits, walk_visits_reference)
     from fashiongraph.evaluation.evaluate import ground_truth
     from fashiongraph.graph.build import build_knowledge_graph
-    from fashiongraph.graph.model import ARTICLE, CUSTOMER
 
     dataset = Dataset.load(scale_dir / "dataset")
     test_start = dataset.last_date.normalize() - pd.Timedelta(days=6)
     train = dataset.before(test_start)
     graph = build_knowledge_graph(train, test_start)
-    csr = graph.to_csr()
-    customers, _ = ground_truth(dataset.between(test_start, dataset.last_date + pd.Timedelta(days=1)))
-    result = {"scale": scale, "graph": {"nodes": csr.num_nodes, "entries": csr.num_entries},
-              "test_customers": len(customers)}
+    customers, _ = ground_truth(dataset.between(test_start,
+                                                dataset.last_date + pd.Timedelta(days=1)))
+    return {"graph": graph, "customers": customers, "bought": train.purchase_matrix(),
+            "source": f"`fashiongraph synth` data of {scale_dir.name}, last week held out"}
+
+
+def drawn_inputs(scale: float) -> dict:
+    """A drawn H&M-shaped graph and a random week's worth of its customers."""
+    import scipy.sparse as sp
+
+    from benchmarks.kernel_graph import synthetic_knowledge_graph
+    from fashiongraph.graph.model import ARTICLE, CUSTOMER, PURCHASED
+
+    graph = synthetic_knowledge_graph(scale)
+    e = graph.edges[PURCHASED]
+    shape = (graph.num_nodes_of(CUSTOMER), graph.num_nodes_of(ARTICLE))
+    bought = sp.csr_matrix((np.ones(len(e), np.float32), (e.src, e.dst)), shape=shape)
+    rng = np.random.default_rng(0)
+    customers = np.sort(rng.choice(shape[0], int(WEEK_SHARE * shape[0]), replace=False))
+    return {"graph": graph, "customers": customers, "bought": bought,
+            "source": f"graph drawn at scale {scale:g} (`benchmarks/kernel_graph.py`), "
+                      f"{WEEK_SHARE:.1%} of customers as the week's customers"}
+
+
+def run_kernels(inputs: dict, scale: float) -> dict:
+    """Measure every kernel pair on ``inputs`` (``pipeline_inputs`` or ``drawn_inputs``)."""
+    from benchmarks.baselines import fastrp_scipy, plain_walk_visits
+    from fashiongraph.engines.base import FastRPParams, RandomWalkParams
+    from fashiongraph.engines.embedded.fastrp import fastrp
+    from fashiongraph.engines.embedded.knn import cosine_top_k, cosine_top_k_reference
+    from fashiongraph.engines.embedded.walk import (build_walk_table, row_cumulative_weights,
+                                                    walk_visits, walk_visits_reference)
+    from fashiongraph.graph.model import ARTICLE, CUSTOMER
+
+    graph, customers = inputs["graph"], inputs["customers"]
+    csr, csr_t = _timed(graph.to_csr)
+    result = {"scale": scale, "source": inputs["source"],
+              "graph": {"nodes": csr.num_nodes, "entries": csr.num_entries},
+              "test_customers": len(customers), "projection": csr_t}
 
     # Walks: the default parameters of the random-walk recommender.
     p = RandomWalkParams()
@@ -100,7 +132,7 @@ def run_kernels(scale_dir: Path, scale: float) -> dict:
     a_lo, a_hi = csr.type_range(ARTICLE)
     queries = vectors[c_lo:c_hi][customers]
     targets = vectors[a_lo:a_hi]
-    exclude = train.purchase_matrix()[customers]
+    exclude = inputs["bought"][customers]
     cosine_top_k(queries[:2], targets, 12, exclude=exclude[:2])
     (idx, _), fast_t = _timed(cosine_top_k, queries, targets, 12, exclude=exclude)
     n_ref = int(max(1, min(len(queries), KNN_REFERENCE_BYTES // (12 * len(targets)))))
@@ -115,10 +147,11 @@ def run_kernels(scale_dir: Path, scale: float) -> dict:
     return result
 
 
-def write_kernels_report(result: dict, results_dir: Path, command: str) -> Path:
-    """Write ``kernels.json`` and ``kernels.md``."""
+def write_kernels_report(result: dict, results_dir: Path, command: str, *,
+                         name: str = "kernels") -> Path:
+    """Write ``<name>.json`` and ``<name>.md``."""
     results_dir.mkdir(parents=True, exist_ok=True)
-    (results_dir / "kernels.json").write_text(json.dumps(result, indent=2))
+    (results_dir / f"{name}.json").write_text(json.dumps(result, indent=2))
     m, w, f, k = result["machine"], result["walk"], result["fastrp"], result["knn"]
 
     def row(name, t, amount):
@@ -129,9 +162,10 @@ def write_kernels_report(result: dict, results_dir: Path, command: str) -> Path:
         "# Embedded kernels against their simple references", "",
         f"`{command}` on {m['date_utc']}: {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB, "
         f"numba {m['numba']} ({m['numba_threads']} threads), commit {m['commit']}.", "",
-        f"Graph of scale {result['scale']:g} (`fashiongraph synth`, last week held out): "
-        f"{result['graph']['nodes']:,} nodes, {result['graph']['entries']:,} CSR entries; "
-        f"{result['test_customers']:,} test customers.", "",
+        f"Graph: {result['source']}; {result['graph']['nodes']:,} nodes, "
+        f"{result['graph']['entries']:,} CSR entries (projection "
+        f"{result['projection']['wall_s']:.1f} s); {result['test_customers']:,} test customers.",
+        "",
         "`cpu s` counts both threads; wall time under a load average above 2 means the cores "
         "were shared with other work, and `steps per CPU-second` is then the steadier figure.",
         "",
@@ -166,12 +200,14 @@ def write_kernels_report(result: dict, results_dir: Path, command: str) -> Path:
         f"{k['identical_rows']:.1%} of rows identical |",
         "",
     ]
-    path = results_dir / "kernels.md"
+    path = results_dir / f"{name}.md"
     path.write_text("\n".join(lines))
     return path
 
 
-def main_kernels(scale_dir: Path, scale: float) -> dict:
+def main_kernels(scale: float, *, scale_dir: Path | None = None) -> dict:
+    """Kernels on ``scale_dir``'s pipeline data, or on a drawn graph when it is ``None``."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        return run_kernels(scale_dir, scale)
+        inputs = drawn_inputs(scale) if scale_dir is None else pipeline_inputs(scale_dir)
+        return run_kernels(inputs, scale)

@@ -27,6 +27,14 @@ def test_stored_in_rows_equals_a_plain_loop():
     assert np.array_equal(got, want)
 
 
+def test_stored_in_rows_with_unsorted_rows_and_stored_zeros():
+    # Row 0 holds columns 4, 1 (unsorted) and an explicit zero at 2; row 1 is empty.
+    rows = sp.csr_matrix((np.array([1.0, 2.0, 0.0]), np.array([4, 1, 2]), np.array([0, 3, 3])),
+                         shape=(2, 5))
+    idx = np.array([[1, 2, 4, -1], [1, 4, 0, -1]])
+    assert stored_in_rows(idx, rows).tolist() == [[True, False, True, False], [False] * 4]
+
+
 def test_shape_errors():
     with pytest.raises(ConfigError, match=r"differ in shape \(\(2, 3\) vs \(3, 3\)\)"):
         zero_where_stored(sp.csr_matrix((2, 3)), sp.csr_matrix((3, 3)))
