@@ -135,6 +135,7 @@ def targets(scales: list[dict], kernels: list[dict]) -> list[list]:
     ]
     for k in kernels:
         w = k["walk"]["fast"]
+        k = k | {"source": k.get("source", f"synth data at scale {k['scale']:g}")}
         rows.append(["random walks >= 30M steps/s on 2 cores",
                      f"{w['steps_per_s'] / 1e6:.1f}M steps/s wall, "
                      f"{w['steps_per_cpu_s'] / 1e6:.1f}M per CPU-second; {k['source']}, "
