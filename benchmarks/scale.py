@@ -84,7 +84,8 @@ def collect(scale: float) -> dict:
         machines.append(result["machine"])
         split = result.get("split", split)
         if "command" in result:
-            commands[stage] = "fashiongraph " + result["command"].removeprefix("-m fashiongraph.cli ")
+            cli = result["command"].removeprefix("-m fashiongraph.cli ")
+            commands[stage] = f"fashiongraph {cli}"
     return {"scale": scale, "sizes": stages.scale_sizes(scale), "split": split,
             "steps": steps, "machine": machines[-1] if machines else None,
             "commands": commands}
