@@ -73,6 +73,7 @@ def build_walk_table(csr: CSRGraph, *, weighted: bool = True) -> np.ndarray:
 
 @nb.njit(parallel=True, cache=True)
 def _alias_tables(indptr, indices, weights, weighted, table):
+    """Fill ``table`` row by row (see ``build_walk_table``)."""
     n = len(indptr) - 1
     for v in nb.prange(n):
         lo, hi = indptr[v], indptr[v + 1]
