@@ -279,12 +279,14 @@ def _plot(scales: list[dict], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(8, 5))
+    fig, ax = plt.subplots(figsize=(10, 5.5))
     names = list(dict.fromkeys(s["name"] for r in scales for s in r["steps"]))
-    for name in names:
+    colours = plt.get_cmap("tab20").colors
+    for i, name in enumerate(names):
         points = [(r["scale"], _step(r, name)["wall_s"]) for r in scales if _step(r, name)]
         if points:
-            ax.plot(*zip(*points), marker="o", label=name)
+            ax.plot(*zip(*points), marker="o", color=colours[i % len(colours)], label=name,
+                    linestyle="-" if i % 2 == 0 else "--")
     e2e = [(r["scale"], end_to_end(r)[0]) for r in scales]
     ax.plot(*zip(*e2e), marker="s", color="black", linewidth=2, label="end to end")
     ax.set_xscale("log")
@@ -293,7 +295,7 @@ def _plot(scales: list[dict], path: Path) -> Path:
     ax.set_ylabel("wall seconds")
     ax.set_title("fashiongraph pipeline: time vs scale (2 cores)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
