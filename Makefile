@@ -1,12 +1,16 @@
 # fashiongraph: `make demo` runs the whole pipeline on the bundled real sample,
-# `make test` runs every test. Both create and reuse .venv.
+# `make test` runs every test, `make bench` the benchmarks (benchmarks/README.md).
+# All create and reuse .venv.
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test clean browser-deps
+SCALES ?= 0.01,0.1,1
+KERNEL_SCALE ?= 0.1
+
+.PHONY: venv demo test bench clean browser-deps
 
 venv: $(STAMP)
 
@@ -28,6 +32,12 @@ browser-deps:
 
 test: venv browser-deps
 	$(BIN)/python -m pytest
+
+# Kernels vs their references, then the pipeline at each of SCALES (resumes what is measured).
+# Full scale (1) wants a quiet machine and ~12 GB free: e.g. `make bench SCALES=0.01,0.1`.
+bench: venv
+	$(BIN)/python -m benchmarks kernels --scale $(KERNEL_SCALE)
+	$(BIN)/python -m benchmarks scale --scales $(SCALES)
 
 clean:
 	rm -rf runs build .pytest_cache

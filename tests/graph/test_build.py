@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 
 from fashiongraph.errors import ConfigError, GraphError
 from fashiongraph.graph.build import GraphConfig, build_knowledge_graph
@@ -81,6 +82,25 @@ def test_parallel_edges_are_summed():
     assert csr.weights[csr.indptr[0]] == pytest.approx(3.0)
     with pytest.raises(GraphError, match=r"edge endpoint outside 0..2"):
         CSRGraph.from_edges([0], [3], [1.0], num_nodes=3, type_names=["x"], type_bounds=[0, 3])
+
+
+def test_csr_equals_scipy_on_a_random_multigraph():
+    rng = np.random.default_rng(7)
+    src = rng.integers(0, 300, 5000)
+    dst = rng.integers(0, 300, 5000)  # parallel edges and self-loops included
+    w = rng.random(5000).astype(np.float32)
+    csr = CSRGraph.from_edges(src.astype(np.int32), dst, w, num_nodes=301, type_names=["x"],
+                              type_bounds=[0, 301])
+    want = sp.coo_matrix((np.concatenate([w, w]), (np.concatenate([src, dst]),
+                                                     np.concatenate([dst, src]))),
+                         shape=(301, 301)).tocsr()
+    want.sum_duplicates()
+    assert np.array_equal(csr.indptr, want.indptr)
+    assert np.array_equal(csr.indices, want.indices)
+    np.testing.assert_allclose(csr.weights, want.data, rtol=1e-5)
+    assert csr.indices.dtype == np.int32 and csr.weights.dtype == np.float32
+    empty = CSRGraph.from_edges([], [], [], num_nodes=2, type_names=["x"], type_bounds=[0, 2])
+    assert empty.num_entries == 0 and empty.indptr.tolist() == [0, 0, 0]
 
 
 def test_save_load_roundtrip(tiny_dataset, tmp_path):

@@ -79,7 +79,8 @@ def test_any_other_method_of_the_run_gets_a_column(tmp_path, run_dir, customer_w
 
 def test_default_method_is_the_best_by_offline_map(client, run_dir):
     scored = {m["label"]: m["map"] for m in RunDirectory(run_dir).read_manifest()["methods"]}
-    assert client.get("/health").json()["default_method"] == max(scored, key=scored.get)
+    # Several methods may share the best MAP (a handful of hits on a small sample): any of them.
+    assert scored[client.get("/health").json()["default_method"]] == max(scored.values())
 
 
 @pytest.mark.parametrize("k", [1, 5, 12])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from fashiongraph.data.dataset import Dataset
 from fashiongraph.data.schema import ARTICLE_ATTRIBUTES, CUSTOMER_ATTRIBUTES
@@ -83,7 +84,7 @@ def build_knowledge_graph(dataset: Dataset, cutoff=None, config: GraphConfig | N
         NodeTable(ARTICLE, dataset.articles["article_id"].to_numpy(),
                   _article_labels(dataset.articles)),
     ]
-    edges = [_purchase_edges(tx, cutoff, config)]
+    edges = [_purchase_edges(tx, cutoff, config, (dataset.num_customers, dataset.num_articles))]
 
     linked = None
     if config.article_scope == "sold":
@@ -117,16 +118,24 @@ def _article_labels(articles: pd.DataFrame) -> np.ndarray:
     return articles["article_id"].to_numpy()
 
 
-def _purchase_edges(tx: pd.DataFrame, cutoff: pd.Timestamp, config: GraphConfig) -> EdgeTable:
-    age_days = ((cutoff - tx["t_dat"]).dt.days).to_numpy(np.float64)
+def _purchase_edges(tx: pd.DataFrame, cutoff: pd.Timestamp, config: GraphConfig,
+                    shape: tuple[int, int]) -> EdgeTable:
+    """One edge per (customer, article) pair bought before the cutoff, weights summed.
+
+    The pairs are summed by scipy's sparse conversion (a counting sort, ``O(rows)``), which is
+    several times faster than a pandas group-by over two keys at full H&M scale.
+    """
+    age = np.datetime64(cutoff.to_datetime64(), "s") - tx["t_dat"].to_numpy("datetime64[s]")
+    age_days = (age // np.timedelta64(1, "D")).astype(np.float64)
     recency = np.maximum(0.5 ** (age_days / config.recency_half_life_days),
                          config.min_recency_weight)
     w = tx["quantity"].to_numpy(np.float64) * recency
-    pairs = pd.DataFrame({"c": tx["customer_idx"].to_numpy(), "a": tx["article_idx"].to_numpy(),
-                          "w": w})
-    agg = pairs.groupby(["c", "a"], sort=True)["w"].sum().reset_index()
-    return EdgeTable(PURCHASED, CUSTOMER, ARTICLE, agg["c"].to_numpy(np.int32),
-                     agg["a"].to_numpy(np.int32), agg["w"].to_numpy(np.float32))
+    pairs = sp.csr_matrix((w, (tx["customer_idx"].to_numpy(), tx["article_idx"].to_numpy())),
+                          shape=shape)
+    pairs.sum_duplicates()
+    customers = np.repeat(np.arange(shape[0], dtype=np.int32), np.diff(pairs.indptr))
+    return EdgeTable(PURCHASED, CUSTOMER, ARTICLE, customers, pairs.indices.astype(np.int32),
+                     pairs.data.astype(np.float32))
 
 
 def _attribute_edges(table: pd.DataFrame, attr, owner_type: str, linked=None):

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from fashiongraph.data.dataset import Dataset
 from fashiongraph.errors import ConfigError, NotFittedError
+from fashiongraph.recommenders.sparse_rows import stored_in_rows
 
 log = logging.getLogger(__name__)
 
@@ -242,26 +243,25 @@ class Recommender(ABC):
     def _fill(self, lo, batch, cand_a, cand_s, exclude, out_a, out_s, from_model) -> None:
         k = out_a.shape[1]
         popular = self.context_.popular_articles if self.fallback else np.empty(0, np.int64)
+
+        # Which candidates survive, for the whole batch at once.
+        keep = cand_a >= 0
+        if self.candidates_ is not None:
+            keep &= self.candidates_[np.maximum(cand_a, 0)]
+        if exclude is not None:
+            keep &= ~stored_in_rows(cand_a, exclude)
+
         for i in range(len(batch)):
-            row_a = cand_a[i]
-            keep = row_a >= 0
-            if self.candidates_ is not None:
-                keep &= self.candidates_[np.maximum(row_a, 0)]
-            if exclude is not None:
-                bought = exclude.indices[exclude.indptr[i]:exclude.indptr[i + 1]]
-                keep &= ~np.isin(row_a, bought)
-            else:
-                bought = None
-            chosen_a = row_a[keep][:k]
-            chosen_s = cand_s[i][keep][:k]
+            chosen_a = cand_a[i][keep[i]][:k]
+            chosen_s = cand_s[i][keep[i]][:k]
             m = len(chosen_a)
             out_a[lo + i, :m] = chosen_a
             out_s[lo + i, :m] = chosen_s
             from_model[lo + i] = m
             if m < k and len(popular):
                 seen = set(chosen_a.tolist())
-                if bought is not None:
-                    seen.update(bought.tolist())
+                if exclude is not None:
+                    seen.update(exclude.indices[exclude.indptr[i]:exclude.indptr[i + 1]].tolist())
                 j = m
                 for a in popular:
                     if j == k:

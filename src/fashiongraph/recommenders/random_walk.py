@@ -6,12 +6,12 @@ articles (by default those the customer has not bought) are recommended.
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.sparse as sp
 
 from fashiongraph.engines.base import RandomWalkParams
 from fashiongraph.recommenders.base import FitContext, Recommender
 from fashiongraph.recommenders.repurchase import top_k_of_rows
+from fashiongraph.recommenders.sparse_rows import zero_where_stored
 
 
 class RandomWalkRecommender(Recommender):
@@ -45,12 +45,11 @@ class RandomWalkRecommender(Recommender):
         self.engine_ = context.graph_engine
 
     def _candidates(self, customer_idx, k, exclude):
-        visits = self.engine_.random_walk_visits(customer_idx, self.params)
+        visits = sp.csr_matrix(self.engine_.random_walk_visits(customer_idx, self.params))
+        # Zero out purchased articles and non-candidates before ranking so that k others remain.
         if exclude is not None:
-            # Zero out purchased articles before ranking so that k others remain.
-            visits = visits - visits.multiply(exclude > 0)
+            zero_where_stored(visits, sp.csr_matrix(exclude))
         if self.candidates_ is not None:
-            visits = visits @ sp.diags(self.candidates_.astype(np.float32))
-        visits = sp.csr_matrix(visits)
+            visits.data[~self.candidates_[visits.indices]] = 0
         visits.eliminate_zeros()
         return top_k_of_rows(visits, k)

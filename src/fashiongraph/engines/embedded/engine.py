@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from functools import lru_cache
 
 import numpy as np
 import scipy.sparse as sp
@@ -31,34 +30,40 @@ class EmbeddedEngine(Engine):
 
             numba.set_num_threads(num_threads)
         self._projections: dict = {}
+        self._walk_tables: dict = {}
+
+    @staticmethod
+    def _key(edge_types, weighted: bool) -> tuple:
+        return (None if edge_types is None else tuple(sorted(edge_types)), bool(weighted))
 
     def projection(self, edge_types, weighted: bool):
-        """The CSR of ``edge_types`` (cached per choice) and its cumulative weights."""
-        key = (None if edge_types is None else tuple(sorted(edge_types)), weighted)
+        """The CSR of ``edge_types``, built once per choice of edge types and weighting."""
+        key = self._key(edge_types, weighted)
         if key not in self._projections:
-            csr = self.graph.to_csr(edge_types, weighted=weighted)
-            self._projections[key] = csr
+            self._projections[key] = self.graph.to_csr(edge_types, weighted=weighted)
         return self._projections[key]
 
-    @lru_cache(maxsize=4)
-    def _cumulative(self, key):
-        from fashiongraph.engines.embedded.walk import row_cumulative_weights
+    def walk_table(self, edge_types, weighted: bool) -> np.ndarray:
+        """The alias table that walks on ``projection(edge_types, weighted)`` read (cached)."""
+        from fashiongraph.engines.embedded.walk import build_walk_table
 
-        return row_cumulative_weights(self._projections[key])
+        key = self._key(edge_types, weighted)
+        if key not in self._walk_tables:
+            self._walk_tables[key] = build_walk_table(self.projection(edge_types, weighted),
+                                                      weighted=weighted)
+        return self._walk_tables[key]
 
     def random_walk_visits(self, customer_idx: np.ndarray, params: RandomWalkParams
                            ) -> sp.csr_matrix:
         from fashiongraph.engines.embedded.walk import walk_visits
 
         csr = self.projection(params.edge_types, params.weighted)
-        key = (None if params.edge_types is None else tuple(sorted(params.edge_types)),
-               params.weighted)
         starts = self.graph.global_ids(CUSTOMER, customer_idx)
         return walk_visits(
             csr, starts, article_range=csr.type_range(ARTICLE),
             walk_length=params.walk_length, walks_per_node=params.walks_per_node,
             restart_probability=params.restart_probability, random_seed=params.random_seed,
-            weighted=params.weighted, cumulative_weights=self._cumulative(key),
+            walk_table=self.walk_table(params.edge_types, params.weighted),
         )
 
     def fastrp(self, params: FastRPParams) -> NodeEmbeddings:
