@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -12,7 +13,7 @@ pytest.importorskip("torch_geometric")
 
 from fashiongraph.errors import ConfigError, DataError, GraphError  # noqa: E402
 from fashiongraph.gnn.params import GraphSAGEParams  # noqa: E402
-from fashiongraph.gnn.training import train_graphsage  # noqa: E402
+from fashiongraph.gnn.training import TrainingWindows, train_graphsage  # noqa: E402
 from fashiongraph.graph.build import build_knowledge_graph  # noqa: E402
 from fashiongraph.graph.model import PURCHASED  # noqa: E402
 from fashiongraph.recommenders.base import FitContext  # noqa: E402
@@ -55,6 +56,28 @@ def test_windows_split_the_past_without_overlap(small_dataset, fast):
     older = tx[tx["t_dat"] < w.supervision_start]
     mp_pairs = older.groupby(["customer_idx", "article_idx"]).ngroups
     assert result.counts["message_passing_purchases"] == mp_pairs
+
+
+@pytest.mark.parametrize("first_day, expected", [
+    ("2018-09-20", (7, 7)),   # two years of history: a week each
+    ("2020-09-10", (1, 2)),   # the six days of the one-week task
+    ("2020-09-02", (2, 4)),
+])
+def test_window_lengths_follow_the_history(first_day, expected):
+    w = TrainingWindows.before("2020-09-16", GraphSAGEParams(), first_day)
+    assert (w.validation_days, w.supervision_days) == expected
+    assert w.cutoff - w.supervision_start <= (w.cutoff - pd.Timestamp(first_day)) / 2
+    explicit = TrainingWindows.before("2020-09-16", GraphSAGEParams(supervision_days=3,
+                                                                    validation_days=0))
+    assert (explicit.validation_days, explicit.supervision_days) == (0, 3)
+
+
+def test_too_short_a_history_is_refused(small_dataset, fast):
+    with pytest.raises(DataError, match=r"graphsage needs at least 3 days of purchases before "
+                                        r"the cutoff 2020-06-03 .* \(got 2 days\); choose a "
+                                        r"later cutoff or set supervision_days and "
+                                        r"validation_days"):
+        _train(small_dataset, "2020-06-03", **fast)
 
 
 def test_no_edge_of_the_evaluation_window_reaches_the_model(small_dataset, fast):
@@ -157,3 +180,36 @@ def test_graph_without_purchase_edges_is_refused(small_dataset, fast):
 
     with pytest.raises(GraphError, match="the knowledge graph has no 'PURCHASED' edges"):
         to_hetero_data(graph)
+
+
+def test_validation_metric_is_the_evaluation_metric_on_the_validation_window(small_dataset,
+                                                                               fast):
+    """Recompute the best epoch's validation MAP@12 with the evaluation's own code."""
+    from fashiongraph.evaluation.evaluate import ground_truth
+    from fashiongraph.evaluation.metrics import average_precision_at_k
+    from fashiongraph.gnn.hetero import to_hetero_data
+    from fashiongraph.gnn.training import embed
+
+    train = small_dataset.before(CUTOFF)
+    result = train_graphsage(train, build_knowledge_graph(train, CUTOFF),
+                             GraphSAGEParams(**fast), candidate_days=7)
+    start = result.windows.validation_start
+    before = train.before(start)
+    customer, article = embed(result.model, to_hetero_data(
+        build_knowledge_graph(before, start), train), "cpu")
+
+    # Rank as the recommender does: sold in the 7 days before the window, not bought before.
+    customers, actual = ground_truth(train.between(start, CUTOFF))
+    scores = customer[customers] @ article.T
+    recent = before.transactions[before.transactions["t_dat"] >= start - pd.Timedelta(days=7)]
+    allowed = np.zeros(small_dataset.num_articles, bool)
+    allowed[recent["article_idx"].to_numpy()] = True
+    scores[:, ~allowed] = -np.inf
+    bought = before.purchase_matrix()[customers]
+    for i in range(len(customers)):
+        scores[i, bought.indices[bought.indptr[i]:bought.indptr[i + 1]]] = -np.inf
+    ranked = np.argsort(-scores, axis=1, kind="stable")[:, :12]
+    expected = average_precision_at_k(ranked, actual, 12).mean()
+    assert result.history[result.best_epoch - 1]["val_map12"] == pytest.approx(expected,
+                                                                                abs=1e-9)
+    assert np.isin(ranked, np.flatnonzero(allowed)).all()

@@ -24,6 +24,12 @@ class GraphSAGEParams:
     evaluation window is scored with embeddings of the graph before ``T``. With
     ``validation_days=0`` there is no early stopping and supervision ends at ``T``.
 
+    Window lengths left at ``None`` follow the history before the cutoff, ``D`` days from the
+    first transaction: ``validation_days = clip(D // 6, 1, 7)`` and ``supervision_days =
+    clip(D // 3, 1, 7)``. A long history gets a week each; the six days of the one-week task
+    get one day of validation, two of supervision and three of message passing (see
+    ``fashiongraph.gnn.training.TrainingWindows``).
+
     Args:
         hidden_channels: width of every GraphSAGE layer and of the final embeddings.
         num_layers: number of GraphSAGE layers (message-passing hops).
@@ -32,8 +38,10 @@ class GraphSAGEParams:
         id_embeddings: learn an id embedding per customer and per article on top of their
             attribute embeddings (attribute nodes always have one).
         dropout: dropout between layers.
-        supervision_days: length of the supervision window, days (>= 1).
-        validation_days: length of the validation window, days (>= 0).
+        supervision_days: length of the supervision window, days (>= 1); ``None``: from the
+            history (above).
+        validation_days: length of the validation window, days (>= 0); ``None``: from the
+            history (above).
         batch_size: positive supervision edges per mini-batch.
         num_negatives: negative articles sampled per positive edge in each batch.
         negative_popularity: exponent ``alpha`` of popularity-aware negatives: an article is
@@ -58,8 +66,8 @@ class GraphSAGEParams:
     num_neighbors: tuple[int, ...] = (10, 5)
     id_embeddings: bool = True
     dropout: float = 0.1
-    supervision_days: int = 7
-    validation_days: int = 7
+    supervision_days: int | None = None
+    validation_days: int | None = None
     batch_size: int = 256
     num_negatives: int = 4
     negative_popularity: float = 0.0
@@ -88,8 +96,10 @@ class GraphSAGEParams:
             )
         if not 0.0 <= self.dropout < 1.0:
             raise ConfigError(f"dropout must be in [0, 1) (got {self.dropout})")
-        _at_least(self, "supervision_days", 1)
-        _at_least(self, "validation_days", 0)
+        if self.supervision_days is not None:
+            _at_least(self, "supervision_days", 1)
+        if self.validation_days is not None:
+            _at_least(self, "validation_days", 0)
         _at_least(self, "batch_size", 1)
         _at_least(self, "num_negatives", 1)
         if self.negative_popularity < 0:

@@ -46,9 +46,10 @@ class GraphSAGERecommender(Recommender):
         manifest_: the model manifest (graph, params, windows, training summary).
 
     Notes:
-        Fitting twice on the same ``FitContext`` with the same params (the evaluation fits
-        each graph method with and without purchased articles) trains once: the result is
-        kept on the context for its lifetime.
+        Fitting twice on the same ``FitContext`` with the same params and ``candidate_days``
+        (the evaluation fits each graph method with and without purchased articles) trains
+        once: the result is kept on the context for its lifetime. The validation metric of
+        early stopping always leaves purchased articles out, as the default does.
 
         Each request scores all articles (a dense product of 512 customers at a time); on the
         full H&M catalogue (105K articles) that is about 13 MFLOP per customer.
@@ -80,14 +81,16 @@ class GraphSAGERecommender(Recommender):
         from fashiongraph.gnn.saved import read_manifest, save_model
         from fashiongraph.gnn.training import train_graphsage
 
-        # One training per context and params (see Notes).
+        # One training per context, params and candidate filter (see Notes).
         cache = context.__dict__.setdefault("_graphsage_results", {})
-        result = cache.get(self.params)
+        key = (self.params, self.candidate_days)
+        result = cache.get(key)
         if result is None:
             result = train_graphsage(context.train, context.graph, self.params,
                                      graph_config=context.graph_config,
+                                     candidate_days=self.candidate_days,
                                      progress=context.progress)
-            cache[self.params] = result
+            cache[key] = result
         self.customer_embeddings_ = result.customer_vectors
         self.article_embeddings_ = result.article_vectors
         self.training_history_ = result.history
