@@ -172,6 +172,16 @@ def test_budget_stops_training(small_dataset, fast):
     assert len(result.history) == 1 + (result.history[0]["steps"] < 2)
 
 
+def test_an_epoch_repeats_whole_passes_up_to_min_steps(small_dataset, fast):
+    result = _train(small_dataset, **(fast | {"min_steps_per_epoch": 7, "max_epochs": 2}))
+    edges = result.counts["supervision_edges"]
+    per_pass = -(-edges // fast["batch_size"])
+    passes = -(-7 // per_pass)
+    assert per_pass < 7
+    assert [h["steps"] for h in result.history] == [passes * per_pass, 2 * passes * per_pass]
+    assert [h["edges"] for h in result.history] == [passes * edges] * 2
+
+
 def test_graph_without_purchase_edges_is_refused(small_dataset, fast):
     train = small_dataset.before(CUTOFF)
     graph = build_knowledge_graph(train, CUTOFF)

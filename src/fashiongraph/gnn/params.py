@@ -48,7 +48,11 @@ class GraphSAGEParams:
             drawn with probability proportional to ``(purchases + 1) ** alpha``; 0 is uniform.
         lr: Adam learning rate.
         weight_decay: Adam weight decay.
-        max_epochs: upper bound on passes over the supervision edges.
+        max_epochs: upper bound on epochs. An epoch is one pass over the supervision edges, or
+            as many whole passes as make ``min_steps_per_epoch`` steps.
+        min_steps_per_epoch: optimiser steps between two validations, at least. A week of the
+            bundled sample has about 250 supervision edges, one mini-batch: validating after
+            every step would cost more than training.
         max_steps: upper bound on optimiser steps (``None``: no bound).
         max_minutes: upper bound on training wall time (``None``: no bound).
         patience: epochs without validation improvement before stopping.
@@ -74,6 +78,7 @@ class GraphSAGEParams:
     lr: float = 0.01
     weight_decay: float = 0.0
     max_epochs: int = 30
+    min_steps_per_epoch: int = 20
     max_steps: int | None = None
     max_minutes: float | None = 10.0
     patience: int = 5
@@ -111,6 +116,7 @@ class GraphSAGEParams:
         if self.weight_decay < 0:
             raise ConfigError(f"weight_decay must be >= 0 (got {self.weight_decay})")
         _at_least(self, "max_epochs", 1, budget=True)
+        _at_least(self, "min_steps_per_epoch", 1)
         if self.max_steps is not None:
             _at_least(self, "max_steps", 1, budget=True)
         if self.max_minutes is not None and not self.max_minutes > 0:

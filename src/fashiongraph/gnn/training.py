@@ -218,7 +218,8 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
                 candidates = (None if candidate_days is None else
                               _sold_within(tx, windows.validation_start, candidate_days,
                                            graph.num_nodes_of(ARTICLE)))
-                val_eval = _Validation(val_graph, train, validation, device, candidates)
+                val_eval = _Validation(val_graph, train, validation, device,
+                                       params.num_layers, candidates)
             return _train(train, graph, params, windows, mp_graph, val_eval, supervision,
                           spec, counts, device, progress, t0)
     finally:
@@ -260,11 +261,11 @@ def _train(train, graph, params, windows, mp_graph, val_eval, supervision, spec,
 
         epochs = tqdm(epochs, desc="graphsage", unit="epoch")
     for epoch in epochs:
-        # One pass over the supervision edges.
+        # Whole passes over the supervision edges, at least min_steps_per_epoch steps.
         model.train()
         losses, sizes = [], []
         t_epoch = time.perf_counter()
-        for batch in loader:
+        for batch in _epoch_batches(loader, params.min_steps_per_epoch):
             batch = batch.to(device)
             loss = _batch_loss(model, batch)
             optimizer.zero_grad()
@@ -349,13 +350,16 @@ class _Validation:
     """MAP@12 on the validation window, with embeddings of the graph before it.
 
     Scored the way the recommender serves: articles bought before the window are left out,
-    and with ``candidates`` only those articles may be recommended.
+    and with ``candidates`` only those articles may be recommended. The encoder runs on the
+    exact computation graph of the window's customers and the candidates only
+    (``full_neighbourhood``), built once.
 
     Args:
         graph: the knowledge graph before the validation window.
         train: the dataset (for the attribute codes).
         pairs: int64 array of shape (2, num_pairs): the window's (customer_idx, article_idx).
         device: where to embed.
+        num_layers: the encoder's number of layers.
         candidates: bool array of shape (num_articles,), or ``None`` for every article.
     """
 
@@ -363,37 +367,52 @@ class _Validation:
     """Customers scored per matrix product (bounds memory to chunk x num_articles floats)."""
 
     def __init__(self, graph: KnowledgeGraph, train: Dataset, pairs: np.ndarray, device,
-                 candidates: np.ndarray | None = None):
-        self.data = to_hetero_data(graph, train)
+                 num_layers: int, candidates: np.ndarray | None = None):
+        from fashiongraph.gnn.loader import full_neighbourhood
+
         self.device = device
         n_c, n_a = graph.num_nodes_of(CUSTOMER), graph.num_nodes_of(ARTICLE)
         self.customers = np.unique(pairs[0])
+        self.columns = np.arange(n_a) if candidates is None else np.flatnonzero(candidates)
         truth = sp.csr_matrix((np.ones(pairs.shape[1], np.float32), (pairs[0], pairs[1])),
                               shape=(n_c, n_a))
         self.truth = truth[self.customers]
         e = graph.edges[PURCHASED]
         self.bought = sp.csr_matrix((np.ones(len(e), np.float32), (e.src, e.dst)),
-                                    shape=(n_c, n_a))[self.customers]
-        self.columns = None if candidates is None else np.flatnonzero(candidates)
+                                    shape=(n_c, n_a))[self.customers][:, self.columns]
+        self.data = full_neighbourhood(to_hetero_data(graph, train),
+                                       {CUSTOMER: self.customers, ARTICLE: self.columns},
+                                       num_layers)
 
     def __call__(self, model) -> float:
-        customer, article = embed(model, self.data, self.device)
-        columns = np.arange(article.shape[0]) if self.columns is None else self.columns
-        if len(columns) == 0:
+        if len(self.columns) == 0:
             return 0.0
-        ranked = np.empty((len(self.customers), min(VALIDATION_K, len(columns))), np.int64)
+        customer, article = embed(model, self.data, self.device)
+        customer, article = customer[:len(self.customers)], article[:len(self.columns)]
+        ranked = np.empty((len(self.customers), min(VALIDATION_K, len(self.columns))), np.int64)
         for lo in range(0, len(self.customers), self.chunk):
             hi = min(lo + self.chunk, len(self.customers))
 
             # Scores over the candidate columns; purchased articles drop out before the top-k.
-            scores = customer[self.customers[lo:hi]] @ article[columns].T
-            bought = self.bought[lo:hi][:, columns]
+            scores = customer[lo:hi] @ article.T
+            bought = self.bought[lo:hi]
             rows = np.repeat(np.arange(hi - lo), np.diff(bought.indptr))
             scores[rows, bought.indices] = -np.inf
             top = top_k(scores, VALIDATION_K)
             found = np.isfinite(np.take_along_axis(scores, top, axis=1))
-            ranked[lo:hi] = np.where(found, columns[top], -1)
+            ranked[lo:hi] = np.where(found, self.columns[top], -1)
         return map_at_k(ranked, self.truth)
+
+
+def _epoch_batches(loader, min_steps: int):
+    """Whole passes over ``loader`` until at least ``min_steps`` batches were yielded."""
+    n = 0
+    while True:
+        for batch in loader:
+            n += 1
+            yield batch
+        if n >= min_steps:
+            return
 
 
 def _batch_loss(model, batch) -> torch.Tensor:
