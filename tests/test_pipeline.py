@@ -135,6 +135,7 @@ def test_evaluate_command_with_graphsage(tmp_path, capsys):
     assert sage["params"]["max_steps"] == 20 and sage["params"]["device"] == "cpu"
     assert sage["extras"]["training_history"][-1]["steps"] == 20
     report = (tmp_path / "report.md").read_text()
-    assert "![training](training_sample_graphsage.png)" in report
+    assert "![training curves of graphsage](training_sample_graphsage.png)" in report
+    assert "graphsage[keep_purchased] ranks with the same trained model as graphsage" in report
     assert (tmp_path / "training_sample_graphsage.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "run" / "models" / "graphsage" / "manifest.json").exists()

@@ -223,6 +223,8 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
             extras["training_history"] = rec.training_history_
         if getattr(rec, "plot_path_", None):
             extras["training_plot"] = str(rec.plot_path_)
+        if getattr(rec, "manifest_", None) and "training" in rec.manifest_:
+            extras["training"] = rec.manifest_["training"]
         results.append(MethodResult(
             label=rec.label, method=name, params=rec.get_params(), metrics=metrics,
             map_ci=M.bootstrap_ci(ap, num_samples=bootstrap_samples), fit_seconds=fit_s,
