@@ -223,3 +223,28 @@ def test_validation_metric_is_the_evaluation_metric_on_the_validation_window(sma
     assert result.history[result.best_epoch - 1]["val_map12"] == pytest.approx(expected,
                                                                                 abs=1e-9)
     assert np.isin(ranked, np.flatnonzero(allowed)).all()
+
+
+def test_auto_picks_cuda_when_torch_sees_a_gpu(monkeypatch):
+    """The device path without a GPU: what ``auto`` and ``cuda:N`` resolve to when one is seen."""
+    from fashiongraph.gnn.params import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("auto") == torch.device("cuda")
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ConfigError, match=r"device 'cuda:1': there are only 1 CUDA devices "
+                                          r"\(got index 1\)"):
+        resolve_device("cuda:1")
+    assert GraphSAGEParams().device == "auto"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_auto_trains_on_the_gpu_when_there_is_one(small_dataset, fast):
+    result = _train(small_dataset, **(fast | {"device": "auto"}))
+    assert result.device.startswith("cuda")
+    assert np.isfinite(result.customer_vectors).all() and np.isfinite(result.article_vectors).all()
+    assert next(result.model.parameters()).device.type == "cpu"

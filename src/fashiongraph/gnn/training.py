@@ -210,8 +210,12 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
     threads = torch.get_num_threads()
     if params.num_threads is not None:
         torch.set_num_threads(params.num_threads)
+    # Seeded inside a fork of the global generators (the GPU's too when training there), so
+    # that training neither depends on nor disturbs the caller's random state.
+    gpus = [device.index if device.index is not None else torch.cuda.current_device()
+            ] if device.type == "cuda" else []
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=gpus):
             torch.manual_seed(params.seed)
             val_eval = None
             if val_graph is not None:
