@@ -54,7 +54,7 @@ def _fmt(v: float) -> str:
 
 
 def verdicts(result: EvaluationResult) -> list[str]:
-    """One sentence per graph method and baseline, from the paired bootstrap."""
+    """One sentence per graph method and baseline (or rival), from the paired bootstrap."""
     lines = []
     for c in result.comparisons:
         if c["method"].split("[")[0] in ("popularity", "repurchase"):
@@ -117,7 +117,8 @@ def write_report(results: list[EvaluationResult], out_dir: str | Path, *,
                f"{res.split.test_start.date()}. Test: {res.split.test_days} day(s) from "
                f"{res.split.test_start.date()}, {len(res.test_customers):,} customers "
                f"({int(res.has_history.sum()):,} with earlier purchases). Engine: {res.engine}.",
-               "", format_table(res), "", "Against the baselines:", ""]
+               "", format_table(res), "",
+               "Against the baselines (and GraphSAGE against FastRP):", ""]
         md += verdicts(res) or ["- (no graph method evaluated)"]
         md += ["", f"![MAP@{res.k} {res.task}]({plot.name})", ""]
         md += _training_sections(res, out_dir)
