@@ -16,10 +16,10 @@ class GraphSAGEParams:
 
     The defaults were chosen on a validation task of the one-week data (graph before
     2020-09-21, scored on 2020-09-21; the test day 2020-09-22 never looked at): 32 channels
-    scored MAP@12 0.0107 there against 0.0065 for 64 and 0.0106 for 16; without id
-    embeddings 0.0097; lr 0.003 0.0094; 16 negatives 0.0092; popularity-aware negatives
-    (``alpha=0.75``) 0.0057; one layer 0.0073. The validation metric peaked within the first
-    three epochs in every run, hence ``patience=2``. See ``benchmarks/results/gnn.md``.
+    scored MAP@12 0.0107 there against 0.0065 for 64 and 0.0106 for 16; 16 negatives 0.0092;
+    one layer 0.0073; without id embeddings 0.0097, and from there lr 0.003 0.0094 and
+    popularity-aware negatives (``alpha=0.75``) 0.0057. The validation metric peaked within
+    the first three epochs in every run, hence ``patience=2``. See ``docs/gnn.md``.
 
     Time windows, counted back from the cutoff ``T``::
 
