@@ -1,4 +1,5 @@
-"""Fixtures of the GNN tests: slices of the bundled real sample, small enough to train in seconds."""
+"""Fixtures of the GNN tests: slices of the bundled real sample, small enough to train in
+seconds."""
 
 from __future__ import annotations
 

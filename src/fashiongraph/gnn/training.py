@@ -157,7 +157,8 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
 
     Raises:
         ConfigError: an unknown or unavailable device.
-        DataError: no purchases in the supervision window.
+        DataError: no purchases in the supervision window, or window lengths that follow a
+            history of fewer than 3 days.
         GraphError: the graph has no cutoff, or transactions on or after it.
         ModelError: the embeddings came out NaN or infinite.
     """
