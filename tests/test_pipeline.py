@@ -94,3 +94,48 @@ def test_recommend_command_errors(tmp_path, capsys):
     code = main(["recommend", "--customer", "x", "--run", str(tmp_path)])
     assert code == 2
     assert "no manifest.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("option, message", [
+    (["--device", "tpu"], r"device must be 'auto', 'cpu', 'cuda' or 'cuda:N' \(got 'tpu'\)"),
+    (["--max-minutes", "0"], r"max_minutes must be > 0 or None for no limit: a zero budget "
+                             r"trains nothing \(got 0.0\)"),
+    (["--max-steps", "0"], r"max_steps must be an integer >= 1: a zero budget trains nothing "
+                           r"\(got 0\)"),
+])
+def test_graphsage_options_are_checked_before_any_data_is_read(tmp_path, capsys, option,
+                                                                message):
+    import re
+
+    code = main(["evaluate", "--articles", str(tmp_path / "missing.parquet"),
+                 "--transactions", str(tmp_path / "missing.csv"), "--test-start", "2020-09-16",
+                 "--methods", "graphsage", "--out", str(tmp_path / "r.json")] + option)
+    assert code == 2
+    assert re.search(r"fashiongraph evaluate: error: " + message, capsys.readouterr().err)
+
+
+@pytest.mark.slow
+def test_evaluate_command_with_graphsage(tmp_path, capsys):
+    """GraphSAGE from the raw tables: its MAP in the table, its training curves in the report."""
+    pytest.importorskip("torch_geometric")
+    from fashiongraph.data.sample import sample_paths
+
+    p = sample_paths()
+    out = tmp_path / "sample.json"
+    code = main(["evaluate", "--articles", str(p.articles), "--transactions",
+                 str(p.transactions), "--customers", str(p.customers),
+                 "--test-start", "2020-09-16", "--methods", "popularity", "graphsage",
+                 "--max-steps", "20", "--device", "cpu", "--out", str(out),
+                 "--run-dir", str(tmp_path / "run")])
+    assert code == 0
+    assert "graphsage vs popularity:" in capsys.readouterr().out
+    methods = {m["label"]: m for m in json.loads(out.read_text())["tasks"][0]["methods"]}
+    assert set(methods) == {"popularity", "graphsage", "graphsage[keep_purchased]"}
+    sage = methods["graphsage"]
+    assert sage["params"]["max_steps"] == 20 and sage["params"]["device"] == "cpu"
+    assert sage["extras"]["training_history"][-1]["steps"] == 20
+    report = (tmp_path / "report.md").read_text()
+    assert "![training curves of graphsage](training_sample_graphsage.png)" in report
+    assert "graphsage[keep_purchased] ranks with the same trained model as graphsage" in report
+    assert (tmp_path / "training_sample_graphsage.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "run" / "models" / "graphsage" / "manifest.json").exists()

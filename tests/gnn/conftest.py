@@ -1,4 +1,5 @@
-"""Fixtures of the GNN tests: slices of the bundled real sample, small enough to train in seconds."""
+"""Fixtures of the GNN tests: slices of the bundled real sample, small enough to train in
+seconds."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from fashiongraph.data.dataset import Dataset
 def fast() -> dict:
     """Small, quick GraphSAGE hyperparameters for tests."""
     return {"hidden_channels": 16, "num_neighbors": (5, 3), "batch_size": 128, "max_epochs": 3,
-            "max_minutes": 2.0}
+            "min_steps_per_epoch": 1, "max_minutes": 2.0}
 
 
 @pytest.fixture(scope="session")

@@ -139,3 +139,25 @@ def test_loader_batches_hold_true_edges_and_supervision(small_dataset):
         assert set(zip(c, a)) <= sup
         assert batch["article"].dst_neg_index.shape == (len(c), 2)
     assert batches == -(-supervision.shape[1] // 64)
+
+
+def test_full_neighbourhood_gives_the_whole_graph_vectors_of_its_seeds(small_dataset):
+    from fashiongraph.gnn.hetero import hetero_spec
+    from fashiongraph.gnn.loader import full_neighbourhood
+    from fashiongraph.gnn.model import GraphSAGELinkPredictor
+    from fashiongraph.gnn.training import embed
+
+    graph = build_knowledge_graph(small_dataset, CUTOFF)
+    data = to_hetero_data(graph, small_dataset)
+    torch.manual_seed(0)
+    model = GraphSAGELinkPredictor(hetero_spec(graph), hidden_channels=8, num_layers=2,
+                                   id_embeddings=True, dropout=0.0)
+    customers, articles = np.array([5, 2, 90]), np.arange(0, small_dataset.num_articles, 9)
+    sub = full_neighbourhood(data, {"customer": customers, "article": articles}, 2)
+    assert sub["article"].num_nodes < data["article"].num_nodes
+    assert sub["article"].n_id[:len(articles)].tolist() == articles.tolist()
+
+    whole_c, whole_a = embed(model, data, "cpu")
+    part_c, part_a = embed(model, sub, "cpu")
+    np.testing.assert_allclose(part_c[:len(customers)], whole_c[customers], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(part_a[:len(articles)], whole_a[articles], rtol=1e-5, atol=1e-6)

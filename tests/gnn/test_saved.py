@@ -25,7 +25,8 @@ CUTOFF = "2020-09-16"
 
 @pytest.fixture(scope="module")
 def fitted(small_dataset, tmp_path_factory):
-    fast = {"hidden_channels": 16, "num_neighbors": (5, 3), "batch_size": 128, "max_epochs": 3}
+    fast = {"hidden_channels": 16, "num_neighbors": (5, 3), "batch_size": 128, "max_epochs": 3,
+            "min_steps_per_epoch": 1}
     run = tmp_path_factory.mktemp("run")
     context = FitContext(small_dataset, CUTOFF, progress=False, workdir=run)
     return GraphSAGERecommender(fallback=False, **fast).fit(context)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -12,7 +13,7 @@ pytest.importorskip("torch_geometric")
 
 from fashiongraph.errors import ConfigError, DataError, GraphError  # noqa: E402
 from fashiongraph.gnn.params import GraphSAGEParams  # noqa: E402
-from fashiongraph.gnn.training import train_graphsage  # noqa: E402
+from fashiongraph.gnn.training import TrainingWindows, train_graphsage  # noqa: E402
 from fashiongraph.graph.build import build_knowledge_graph  # noqa: E402
 from fashiongraph.graph.model import PURCHASED  # noqa: E402
 from fashiongraph.recommenders.base import FitContext  # noqa: E402
@@ -38,6 +39,21 @@ def test_training_lowers_the_loss(small_dataset, fast):
     assert all(v is not None and 0.0 <= v <= 1.0 for v in vals)
 
 
+def test_trained_vectors_rank_purchases_above_random_articles(small_dataset, fast):
+    """After 6 epochs (last weights kept: no validation window) the inner products put a
+    supervision purchase above a random article for most pairs; after 1 epoch, at chance."""
+    shares = []
+    for epochs in (1, 6):
+        r = _train(small_dataset, **(fast | {"max_epochs": epochs, "validation_days": 0}))
+        c, a = r.customer_vectors, r.article_vectors
+        customers, articles = r.supervision_pairs
+        pos = (c[customers] * a[articles]).sum(1)
+        random = np.random.default_rng(0).integers(0, len(a), (len(articles), 50))
+        neg = (c[customers][:, None, :] * a[random]).sum(2)
+        shares.append(float((pos[:, None] > neg).mean()))
+    assert shares[0] < 0.6 and shares[1] > 0.65
+
+
 def test_windows_split_the_past_without_overlap(small_dataset, fast):
     result = _train(small_dataset, **fast)
     w = result.windows
@@ -55,6 +71,28 @@ def test_windows_split_the_past_without_overlap(small_dataset, fast):
     older = tx[tx["t_dat"] < w.supervision_start]
     mp_pairs = older.groupby(["customer_idx", "article_idx"]).ngroups
     assert result.counts["message_passing_purchases"] == mp_pairs
+
+
+@pytest.mark.parametrize("first_day, expected", [
+    ("2018-09-20", (7, 7)),   # two years of history: a week each
+    ("2020-09-10", (1, 2)),   # the six days of the one-week task
+    ("2020-09-02", (2, 4)),
+])
+def test_window_lengths_follow_the_history(first_day, expected):
+    w = TrainingWindows.before("2020-09-16", GraphSAGEParams(), first_day)
+    assert (w.validation_days, w.supervision_days) == expected
+    assert w.cutoff - w.supervision_start <= (w.cutoff - pd.Timestamp(first_day)) / 2
+    explicit = TrainingWindows.before("2020-09-16", GraphSAGEParams(supervision_days=3,
+                                                                    validation_days=0))
+    assert (explicit.validation_days, explicit.supervision_days) == (0, 3)
+
+
+def test_too_short_a_history_is_refused(small_dataset, fast):
+    with pytest.raises(DataError, match=r"graphsage needs at least 3 days of purchases before "
+                                        r"the cutoff 2020-06-03 .* \(got 2 days\); choose a "
+                                        r"later cutoff or set supervision_days and "
+                                        r"validation_days"):
+        _train(small_dataset, "2020-06-03", **fast)
 
 
 def test_no_edge_of_the_evaluation_window_reaches_the_model(small_dataset, fast):
@@ -149,6 +187,16 @@ def test_budget_stops_training(small_dataset, fast):
     assert len(result.history) == 1 + (result.history[0]["steps"] < 2)
 
 
+def test_an_epoch_repeats_whole_passes_up_to_min_steps(small_dataset, fast):
+    result = _train(small_dataset, **(fast | {"min_steps_per_epoch": 7, "max_epochs": 2}))
+    edges = result.counts["supervision_edges"]
+    per_pass = -(-edges // fast["batch_size"])
+    passes = -(-7 // per_pass)
+    assert per_pass < 7
+    assert [h["steps"] for h in result.history] == [passes * per_pass, 2 * passes * per_pass]
+    assert [h["edges"] for h in result.history] == [passes * edges] * 2
+
+
 def test_graph_without_purchase_edges_is_refused(small_dataset, fast):
     train = small_dataset.before(CUTOFF)
     graph = build_knowledge_graph(train, CUTOFF)
@@ -157,3 +205,61 @@ def test_graph_without_purchase_edges_is_refused(small_dataset, fast):
 
     with pytest.raises(GraphError, match="the knowledge graph has no 'PURCHASED' edges"):
         to_hetero_data(graph)
+
+
+def test_validation_metric_is_the_evaluation_metric_on_the_validation_window(small_dataset,
+                                                                               fast):
+    """Recompute the best epoch's validation MAP@12 with the evaluation's own code."""
+    from fashiongraph.evaluation.evaluate import ground_truth
+    from fashiongraph.evaluation.metrics import average_precision_at_k
+    from fashiongraph.gnn.hetero import to_hetero_data
+    from fashiongraph.gnn.training import embed
+
+    train = small_dataset.before(CUTOFF)
+    result = train_graphsage(train, build_knowledge_graph(train, CUTOFF),
+                             GraphSAGEParams(**fast), candidate_days=7)
+    start = result.windows.validation_start
+    before = train.before(start)
+    customer, article = embed(result.model, to_hetero_data(
+        build_knowledge_graph(before, start), train), "cpu")
+
+    # Rank as the recommender does: sold in the 7 days before the window, not bought before.
+    customers, actual = ground_truth(train.between(start, CUTOFF))
+    scores = customer[customers] @ article.T
+    recent = before.transactions[before.transactions["t_dat"] >= start - pd.Timedelta(days=7)]
+    allowed = np.zeros(small_dataset.num_articles, bool)
+    allowed[recent["article_idx"].to_numpy()] = True
+    scores[:, ~allowed] = -np.inf
+    bought = before.purchase_matrix()[customers]
+    for i in range(len(customers)):
+        scores[i, bought.indices[bought.indptr[i]:bought.indptr[i + 1]]] = -np.inf
+    ranked = np.argsort(-scores, axis=1, kind="stable")[:, :12]
+    expected = average_precision_at_k(ranked, actual, 12).mean()
+    assert result.history[result.best_epoch - 1]["val_map12"] == pytest.approx(expected,
+                                                                                abs=1e-9)
+    assert np.isin(ranked, np.flatnonzero(allowed)).all()
+
+
+def test_auto_picks_cuda_when_torch_sees_a_gpu(monkeypatch):
+    """The device path without a GPU: what ``auto`` and ``cuda:N`` resolve to when one is seen."""
+    from fashiongraph.gnn.params import resolve_device
+
+    assert resolve_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert resolve_device("auto") == torch.device("cpu")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert resolve_device("auto") == torch.device("cuda")
+    assert resolve_device("cuda:0") == torch.device("cuda:0")
+    with pytest.raises(ConfigError, match=r"device 'cuda:1': there are only 1 CUDA devices "
+                                          r"\(got index 1\)"):
+        resolve_device("cuda:1")
+    assert GraphSAGEParams().device == "auto"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_auto_trains_on_the_gpu_when_there_is_one(small_dataset, fast):
+    result = _train(small_dataset, **(fast | {"device": "auto"}))
+    assert result.device.startswith("cuda")
+    assert np.isfinite(result.customer_vectors).all() and np.isfinite(result.article_vectors).all()
+    assert next(result.model.parameters()).device.type == "cpu"

@@ -15,6 +15,30 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
                              "(default: every available one)")
     parser.add_argument("--engine", choices=("embedded", "neo4j"), default="embedded",
                         help="where graph algorithms run (default: embedded)")
+    from fashiongraph.gnn.params import GraphSAGEParams
+
+    gnn = parser.add_argument_group("graphsage training budget and device")
+    gnn.add_argument("--max-minutes", type=float, default=None, metavar="M",
+                     help="stop GraphSAGE training after M minutes "
+                          f"(default {GraphSAGEParams.max_minutes:g})")
+    gnn.add_argument("--max-steps", type=int, default=None, metavar="N",
+                     help="stop GraphSAGE training after N optimiser steps (default: no bound)")
+    gnn.add_argument("--device", default=None,
+                     help="auto (CUDA when present, the default), cpu, cuda or cuda:N")
+
+
+def method_params(args: argparse.Namespace) -> dict:
+    """``{method: {param: value}}`` from the options; GraphSAGE's are checked here, before any
+    data is read, so that a bad budget or device fails at once."""
+    options = {"max_minutes": args.max_minutes, "max_steps": args.max_steps,
+               "device": args.device}
+    graphsage = {k: v for k, v in options.items() if v is not None}
+    if not graphsage:
+        return {}
+    from fashiongraph.gnn.params import GraphSAGEParams
+
+    GraphSAGEParams(**graphsage)
+    return {"graphsage": graphsage}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -43,10 +67,12 @@ def run(args: argparse.Namespace) -> int:
     name = args.name or Path(args.out).stem
     task = Task(name, args.articles, args.transactions, args.test_start, args.test_days,
                 args.customers)
+    params = method_params(args)
     run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="fashiongraph-run-"))
     try:
         result = run_task(task, run_dir, methods=args.methods, k=args.k, engine=args.engine,
-                          recommend_all=args.run_dir is not None, progress=args.progress)
+                          recommend_all=args.run_dir is not None, progress=args.progress,
+                          method_params=params)
         out = Path(args.out)
         report_dir = out.parent if out.suffix == ".json" else out
         md = write_report([result], report_dir, title=f"fashiongraph evaluation: {name}")

@@ -20,6 +20,9 @@ log = logging.getLogger(__name__)
 
 GRAPH_METHODS = ("random_walk", "fastrp_knn", "graphsage")
 BASELINES = ("popularity", "repurchase")
+RIVALS = {"graphsage": "fastrp_knn"}
+"""Graph methods also compared with another graph method (same exclusion setting): does the
+GNN beat the FastRP embedding it is meant to improve on?"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -223,6 +226,8 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
             extras["training_history"] = rec.training_history_
         if getattr(rec, "plot_path_", None):
             extras["training_plot"] = str(rec.plot_path_)
+        if getattr(rec, "manifest_", None) and "training" in rec.manifest_:
+            extras["training"] = rec.manifest_["training"]
         results.append(MethodResult(
             label=rec.label, method=name, params=rec.get_params(), metrics=metrics,
             map_ci=M.bootstrap_ci(ap, num_samples=bootstrap_samples), fit_seconds=fit_s,
@@ -241,7 +246,8 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
 
 
 def compare(results: list[MethodResult], num_samples: int = 1000, seed: int = 0) -> list[dict]:
-    """Paired bootstrap of the AP difference of every method against each baseline.
+    """Paired bootstrap of the AP difference of every method against each baseline, and of
+    each method in ``RIVALS`` against its rival with the same ``exclude_purchased``.
 
     The verdict is ``beats`` when the 95% interval of the mean difference lies above zero,
     ``worse`` when below, and ``no significant difference`` otherwise.
@@ -250,7 +256,9 @@ def compare(results: list[MethodResult], num_samples: int = 1000, seed: int = 0)
     out = []
     rng = np.random.default_rng(seed)
     for r in results:
-        for b in baselines:
+        rivals = [o for o in results if o.method == RIVALS.get(r.method)
+                  and o.params.get("exclude_purchased") == r.params.get("exclude_purchased")]
+        for b in baselines + rivals:
             if r is b:
                 continue
             diff = r.ap - b.ap

@@ -54,7 +54,7 @@ def _fmt(v: float) -> str:
 
 
 def verdicts(result: EvaluationResult) -> list[str]:
-    """One sentence per graph method and baseline, from the paired bootstrap."""
+    """One sentence per graph method and baseline (or rival), from the paired bootstrap."""
     lines = []
     for c in result.comparisons:
         if c["method"].split("[")[0] in ("popularity", "repurchase"):
@@ -117,22 +117,40 @@ def write_report(results: list[EvaluationResult], out_dir: str | Path, *,
                f"{res.split.test_start.date()}. Test: {res.split.test_days} day(s) from "
                f"{res.split.test_start.date()}, {len(res.test_customers):,} customers "
                f"({int(res.has_history.sum()):,} with earlier purchases). Engine: {res.engine}.",
-               "", format_table(res), "", "Against the baselines:", ""]
+               "", format_table(res), "",
+               "Against the baselines (and GraphSAGE against FastRP):", ""]
         md += verdicts(res) or ["- (no graph method evaluated)"]
         md += ["", f"![MAP@{res.k} {res.task}]({plot.name})", ""]
-        for r in res.methods:
-            src = r.extras.get("training_plot")
-            if src and Path(src).exists():
-                dst = out_dir / f"training_{res.task}_{r.label}.png".replace("[", "_").replace(
-                    "]", "")
-                shutil.copyfile(src, dst)
-                md += [f"Training curves of {r.label}:", "", f"![training]({dst.name})", ""]
+        md += _training_sections(res, out_dir)
     (out_dir / "report.md").write_text("\n".join(md))
     (out_dir / "report.json").write_text(
         json.dumps({"title": title, "tasks": [r.to_json() for r in results]}, indent=2,
                    default=_json_default))
     log.info("report written to %s", out_dir / "report.md")
     return out_dir / "report.md"
+
+
+def _training_sections(res: EvaluationResult, out_dir: Path) -> list[str]:
+    """Training curves of trained methods, copied next to the report; once per training (the
+    variants of one method that share a model share its curves)."""
+    md, shown = [], {}
+    for r in res.methods:
+        src = r.extras.get("training_plot")
+        if not src or not Path(src).exists():
+            continue
+        if src in shown:
+            md += [f"{r.label} ranks with the same trained model as {shown[src]}.", ""]
+            continue
+        shown[src] = r.label
+        dst = out_dir / f"training_{res.task}_{r.label}.png".replace("[", "_").replace("]", "")
+        shutil.copyfile(src, dst)
+        t = r.extras.get("training", {})
+        summary = (f" {t['epochs']} epochs, {t['steps']} steps in {t['seconds']:.0f} s on "
+                   f"{t['device']}, stopped by {t['stopped']}; weights of epoch "
+                   f"{t['best_epoch']} kept (best validation MAP@12)." if t else "")
+        md += [f"Training curves of {r.label} (loss and validation MAP@12 per epoch):{summary}",
+               "", f"![training curves of {r.label}]({dst.name})", ""]
+    return md
 
 
 def _json_default(o):

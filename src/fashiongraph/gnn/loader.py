@@ -62,3 +62,38 @@ class CSRNeighborSampler(BaseSampler):
     def sample_from_edges(self, index, neg_sampling=None) -> HeteroSamplerOutput:
         return edge_sample(index, self._sample, self.adj.num_nodes, disjoint=False,
                            node_time=None, neg_sampling=neg_sampling)
+
+
+def full_neighbourhood(data, seeds: dict[str, np.ndarray], num_layers: int):
+    """The exact ``num_layers``-hop computation graph of ``seeds``, as a smaller ``HeteroData``.
+
+    Every incoming edge of the seeds and of the nodes within ``num_layers - 1`` hops is kept
+    (fan-out -1), so the encoder's output for a seed on this subgraph equals its output on
+    ``data``. Scoring a validation window needs only its customers and the candidate articles;
+    this skips the nodes none of them reaches (on the full H&M catalogue most articles were
+    never sold and have no edges at all).
+
+    Args:
+        data: ``HeteroData`` from ``fashiongraph.gnn.hetero.to_hetero_data``.
+        seeds: node type -> int64 array of distinct local ids.
+        num_layers: the encoder's number of layers.
+
+    Returns:
+        HeteroData with the same node and edge types and node inputs as ``data``; per node
+        type, ``n_id`` holds the local ids in ``data``, the seeds first and in the given order.
+    """
+    from torch_geometric.data import HeteroData
+
+    nodes, rows, cols, _, _, _ = sample_subgraph(
+        CSRAdjacency(data), seeds, [-1] * num_layers, seed=0)
+    sub = HeteroData()
+    for t in data.node_types:
+        ids = torch.from_numpy(nodes[t])
+        sub[t].num_nodes = len(ids)
+        sub[t].n_id = ids
+        for key in ("attr_codes", "activity"):
+            if key in data[t]:
+                sub[t][key] = data[t][key][ids]
+    for e in data.edge_types:
+        sub[e].edge_index = torch.from_numpy(np.stack([rows[e], cols[e]]))
+    return sub

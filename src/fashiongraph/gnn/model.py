@@ -12,7 +12,6 @@ import torch
 from torch import Tensor, nn
 from torch_geometric.nn import HeteroConv, SAGEConv
 
-from fashiongraph.errors import ConfigError
 from fashiongraph.gnn.hetero import HeteroSpec
 from fashiongraph.graph.model import ARTICLE, CUSTOMER
 
@@ -41,12 +40,6 @@ class NodeInputs(nn.Module):
         super().__init__()
         owners = (CUSTOMER, ARTICLE)
         self.attributes = {o: [a for a, _ in spec.attributes.get(o, [])] for o in owners}
-        for o in owners:
-            if not id_embeddings and not self.attributes[o]:
-                raise ConfigError(
-                    f"{o} nodes have no attribute inputs in this graph, so they need "
-                    f"id embeddings (got id_embeddings=False)"
-                )
         self.tables = nn.ModuleDict()
         for t, n in spec.num_nodes.items():
             if t in owners:

@@ -234,6 +234,7 @@ def load_model(directory: str | Path, graph: KnowledgeGraph):
 def plot_training_curves(history: list[dict], path: str | Path) -> Path:
     """Draw loss and validation MAP@12 per epoch into a PNG (matplotlib, no pyplot state)."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     path = Path(path)
     epochs = [h["epoch"] for h in history]
@@ -244,12 +245,20 @@ def plot_training_curves(history: list[dict], path: str | Path) -> Path:
     val = [(h["epoch"], h["val_map12"]) for h in history if h["val_map12"] is not None]
     if val:
         ax_val.plot(*zip(*val), marker="o", color="tab:green")
+
+        # The kept weights: the first epoch with the best validation metric.
+        best = max(val, key=lambda v: v[1])[0]
+        for ax in (ax_loss, ax_val):
+            ax.axvline(best, color="grey", linestyle="--", linewidth=1)
+        ax_val.annotate("kept", (best, max(v for _, v in val)), textcoords="offset points",
+                        xytext=(4, -12), color="grey")
     else:
         ax_val.text(0.5, 0.5, "no validation window", ha="center", va="center",
                     transform=ax_val.transAxes)
     ax_val.set(title="validation MAP@12", xlabel="epoch")
     for ax in (ax_loss, ax_val):
         ax.grid(alpha=0.3)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     fig.suptitle("GraphSAGE training")
     fig.tight_layout()
     fig.savefig(path, dpi=100)

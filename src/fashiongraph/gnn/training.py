@@ -51,11 +51,43 @@ class TrainingWindows:
     cutoff: pd.Timestamp
 
     @classmethod
-    def before(cls, cutoff, params: GraphSAGEParams) -> TrainingWindows:
+    def before(cls, cutoff, params: GraphSAGEParams, first_day=None) -> TrainingWindows:
+        """The windows of ``params`` before ``cutoff``.
+
+        Args:
+            cutoff: the first day the model may not see.
+            params: window lengths; those left at ``None`` follow the history.
+            first_day: the first transaction day; needed when a length is ``None``.
+
+        Raises:
+            DataError: a length follows the history and it spans fewer than 3 days.
+        """
         cutoff = pd.Timestamp(cutoff)
-        validation_start = cutoff - pd.Timedelta(days=params.validation_days)
-        return cls(validation_start - pd.Timedelta(days=params.supervision_days),
+        supervision_days, validation_days = params.supervision_days, params.validation_days
+        if supervision_days is None or validation_days is None:
+            history = 0 if first_day is None else (cutoff - pd.Timestamp(first_day)).days
+            if history < 3:
+                raise DataError(
+                    f"graphsage needs at least 3 days of purchases before the cutoff "
+                    f"{cutoff.date()} for its message-passing, supervision and validation "
+                    f"windows (got {max(history, 0)} days); choose a later cutoff or set "
+                    "supervision_days and validation_days"
+                )
+            if validation_days is None:
+                validation_days = min(max(history // 6, 1), 7)
+            if supervision_days is None:
+                supervision_days = min(max(history // 3, 1), 7)
+        validation_start = cutoff - pd.Timedelta(days=validation_days)
+        return cls(validation_start - pd.Timedelta(days=supervision_days),
                    validation_start, cutoff)
+
+    @property
+    def supervision_days(self) -> int:
+        return (self.validation_start - self.supervision_start).days
+
+    @property
+    def validation_days(self) -> int:
+        return (self.cutoff - self.validation_start).days
 
     def to_dict(self) -> dict:
         return {k: str(getattr(self, k).date())
@@ -106,7 +138,8 @@ class TrainingResult:
 
 
 def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEParams, *,
-                    graph_config=None, progress: bool = False) -> TrainingResult:
+                    graph_config=None, candidate_days: float | None = None,
+                    progress: bool = False) -> TrainingResult:
     """Train on windows before ``graph.cutoff`` and embed every customer and article.
 
     Args:
@@ -114,6 +147,9 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
         graph: the knowledge graph of ``train`` before the cutoff (``FitContext.graph``).
         params: hyperparameters and budget.
         graph_config: ``GraphConfig`` used to build the earlier graphs (as ``graph``'s).
+        candidate_days: the validation metric ranks only articles sold in this many days
+            before the validation window, as the recommender does before the cutoff
+            (``None``: every article).
         progress: show a tqdm bar over epochs.
 
     Returns:
@@ -121,7 +157,8 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
 
     Raises:
         ConfigError: an unknown or unavailable device.
-        DataError: no purchases in the supervision window.
+        DataError: no purchases in the supervision window, or window lengths that follow a
+            history of fewer than 3 days.
         GraphError: the graph has no cutoff, or transactions on or after it.
         ModelError: the embeddings came out NaN or infinite.
     """
@@ -131,8 +168,9 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
     device = resolve_device(params.device)
     if graph.cutoff is None:
         raise GraphError("the knowledge graph has no cutoff date; build it with a cutoff")
-    windows = TrainingWindows.before(graph.cutoff, params)
     tx = train.transactions
+    windows = TrainingWindows.before(graph.cutoff, params,
+                                     tx["t_dat"].min() if len(tx) else None)
     if len(tx) and tx["t_dat"].max() >= windows.cutoff:
         raise GraphError(
             f"training data reaches past the cutoff {windows.cutoff.date()} "
@@ -146,8 +184,8 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
         raise DataError(
             f"no purchases in the supervision window {windows.supervision_start.date()}.."
             f"{(windows.validation_start - pd.Timedelta(days=1)).date()} "
-            f"(supervision_days={params.supervision_days}, validation_days="
-            f"{params.validation_days} before the cutoff {windows.cutoff.date()}); "
+            f"(supervision_days={windows.supervision_days}, validation_days="
+            f"{windows.validation_days} before the cutoff {windows.cutoff.date()}); "
             "choose a later cutoff or longer supervision_days (got 0 purchases)"
         )
     mp_graph = build_knowledge_graph(train, windows.supervision_start, graph_config)
@@ -158,7 +196,7 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
     validation = purchase_pairs(tx, windows.validation_start, windows.cutoff)
     val_graph = (build_knowledge_graph(train, windows.validation_start, graph_config)
                  if validation.shape[1] else None)
-    if params.validation_days and val_graph is None:
+    if windows.validation_days and val_graph is None:
         log.warning("no purchases in the validation window %s..%s: training without early "
                     "stopping", windows.validation_start.date(), windows.cutoff.date())
     counts = {
@@ -173,17 +211,28 @@ def train_graphsage(train: Dataset, graph: KnowledgeGraph, params: GraphSAGEPara
     threads = torch.get_num_threads()
     if params.num_threads is not None:
         torch.set_num_threads(params.num_threads)
+    # Seeded inside a fork of the global generators (the GPU's too when training there), so
+    # that training neither depends on nor disturbs the caller's random state.
+    gpus = [device.index if device.index is not None else torch.cuda.current_device()
+            ] if device.type == "cuda" else []
     try:
-        with torch.random.fork_rng(devices=[]):
+        with torch.random.fork_rng(devices=gpus):
             torch.manual_seed(params.seed)
-            return _train(train, graph, params, windows, mp_graph, val_graph, supervision,
-                          validation, spec, counts, device, progress, t0)
+            val_eval = None
+            if val_graph is not None:
+                candidates = (None if candidate_days is None else
+                              _sold_within(tx, windows.validation_start, candidate_days,
+                                           graph.num_nodes_of(ARTICLE)))
+                val_eval = _Validation(val_graph, train, validation, device,
+                                       params.num_layers, candidates)
+            return _train(train, graph, params, windows, mp_graph, val_eval, supervision,
+                          spec, counts, device, progress, t0)
     finally:
         torch.set_num_threads(threads)
 
 
-def _train(train, graph, params, windows, mp_graph, val_graph, supervision, validation, spec,
-           counts, device, progress, t0) -> TrainingResult:
+def _train(train, graph, params, windows, mp_graph, val_eval, supervision, spec, counts,
+           device, progress, t0) -> TrainingResult:
     """The training loop of ``train_graphsage`` (seeded, threads set)."""
     from torch_geometric.loader import LinkLoader
     from torch_geometric.sampler import NegativeSampling
@@ -206,8 +255,6 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
         edge_label_index=(PURCHASE_EDGE, torch.from_numpy(supervision)),
         neg_sampling=neg, batch_size=params.batch_size, shuffle=True,
         generator=torch.Generator().manual_seed(params.seed))
-    val_eval = (_Validation(val_graph, train, validation, device) if val_graph is not None
-                else None)
 
     history: list[dict] = []
     best_state, best_metric, best_epoch, bad_epochs = None, -np.inf, 0, 0
@@ -219,11 +266,11 @@ def _train(train, graph, params, windows, mp_graph, val_graph, supervision, vali
 
         epochs = tqdm(epochs, desc="graphsage", unit="epoch")
     for epoch in epochs:
-        # One pass over the supervision edges.
+        # Whole passes over the supervision edges, at least min_steps_per_epoch steps.
         model.train()
         losses, sizes = [], []
         t_epoch = time.perf_counter()
-        for batch in loader:
+        for batch in _epoch_batches(loader, params.min_steps_per_epoch):
             batch = batch.to(device)
             loss = _batch_loss(model, batch)
             optimizer.zero_grad()
@@ -305,26 +352,72 @@ def embed(model, data, device) -> tuple[np.ndarray, np.ndarray]:
 
 
 class _Validation:
-    """MAP@12 on the validation window, with embeddings of the graph before it."""
+    """MAP@12 on the validation window, with embeddings of the graph before it.
 
-    def __init__(self, graph: KnowledgeGraph, train: Dataset, pairs: np.ndarray, device):
-        self.data = to_hetero_data(graph, train)
+    Scored the way the recommender serves: articles bought before the window are left out,
+    and with ``candidates`` only those articles may be recommended. The encoder runs on the
+    exact computation graph of the window's customers and the candidates only
+    (``full_neighbourhood``), built once.
+
+    Args:
+        graph: the knowledge graph before the validation window.
+        train: the dataset (for the attribute codes).
+        pairs: int64 array of shape (2, num_pairs): the window's (customer_idx, article_idx).
+        device: where to embed.
+        num_layers: the encoder's number of layers.
+        candidates: bool array of shape (num_articles,), or ``None`` for every article.
+    """
+
+    chunk = 512
+    """Customers scored per matrix product (bounds memory to chunk x num_articles floats)."""
+
+    def __init__(self, graph: KnowledgeGraph, train: Dataset, pairs: np.ndarray, device,
+                 num_layers: int, candidates: np.ndarray | None = None):
+        from fashiongraph.gnn.loader import full_neighbourhood
+
         self.device = device
         n_c, n_a = graph.num_nodes_of(CUSTOMER), graph.num_nodes_of(ARTICLE)
         self.customers = np.unique(pairs[0])
+        self.columns = np.arange(n_a) if candidates is None else np.flatnonzero(candidates)
         truth = sp.csr_matrix((np.ones(pairs.shape[1], np.float32), (pairs[0], pairs[1])),
                               shape=(n_c, n_a))
         self.truth = truth[self.customers]
         e = graph.edges[PURCHASED]
         self.bought = sp.csr_matrix((np.ones(len(e), np.float32), (e.src, e.dst)),
-                                    shape=(n_c, n_a))[self.customers]
+                                    shape=(n_c, n_a))[self.customers][:, self.columns]
+        self.data = full_neighbourhood(to_hetero_data(graph, train),
+                                       {CUSTOMER: self.customers, ARTICLE: self.columns},
+                                       num_layers)
 
     def __call__(self, model) -> float:
+        if len(self.columns) == 0:
+            return 0.0
         customer, article = embed(model, self.data, self.device)
-        scores = customer[self.customers] @ article.T
-        rows = np.repeat(np.arange(len(self.customers)), np.diff(self.bought.indptr))
-        scores[rows, self.bought.indices] = -np.inf
-        return map_at_k(top_k(scores, VALIDATION_K), self.truth)
+        customer, article = customer[:len(self.customers)], article[:len(self.columns)]
+        ranked = np.empty((len(self.customers), min(VALIDATION_K, len(self.columns))), np.int64)
+        for lo in range(0, len(self.customers), self.chunk):
+            hi = min(lo + self.chunk, len(self.customers))
+
+            # Scores over the candidate columns; purchased articles drop out before the top-k.
+            scores = customer[lo:hi] @ article.T
+            bought = self.bought[lo:hi]
+            rows = np.repeat(np.arange(hi - lo), np.diff(bought.indptr))
+            scores[rows, bought.indices] = -np.inf
+            top = top_k(scores, VALIDATION_K)
+            found = np.isfinite(np.take_along_axis(scores, top, axis=1))
+            ranked[lo:hi] = np.where(found, self.columns[top], -1)
+        return map_at_k(ranked, self.truth)
+
+
+def _epoch_batches(loader, min_steps: int):
+    """Whole passes over ``loader`` until at least ``min_steps`` batches were yielded."""
+    n = 0
+    while True:
+        for batch in loader:
+            n += 1
+            yield batch
+        if n >= min_steps:
+            return
 
 
 def _batch_loss(model, batch) -> torch.Tensor:
@@ -338,6 +431,15 @@ def _batch_loss(model, batch) -> torch.Tensor:
     labels = torch.zeros_like(logits)
     labels[:, 0] = 1.0
     return F.binary_cross_entropy_with_logits(logits, labels)
+
+
+def _sold_within(tx: pd.DataFrame, end: pd.Timestamp, days: float, num_articles: int
+                 ) -> np.ndarray:
+    """bool array of shape (num_articles,): sold in the ``days`` before ``end``."""
+    recent = (tx["t_dat"] >= end - pd.Timedelta(days=days)) & (tx["t_dat"] < end)
+    mask = np.zeros(num_articles, dtype=bool)
+    mask[tx.loc[recent, "article_idx"].to_numpy()] = True
+    return mask
 
 
 def _negative_weights(graph: KnowledgeGraph, params: GraphSAGEParams):
