@@ -6,7 +6,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test clean
+.PHONY: venv demo test clean neo4j-start neo4j-stop
+
+# Local Neo4j + GDS for the neo4j engine's tests (loopback only; see neo4j/neo4j.sh and docs).
+NEO4J := neo4j/neo4j.sh
 
 venv: $(STAMP)
 
@@ -19,8 +22,21 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/fashiongraph demo --out runs/demo
 
+# Starts Neo4j for the tests and stops it afterwards (quietly, so that pytest's summary stays the
+# last line) unless it was running before. Without Java the script says so and the neo4j tests
+# skip; under CI=true a missing Java is an error.
 test: venv
-	$(BIN)/python -m pytest
+	@if $(NEO4J) status >/dev/null 2>&1; then was_running=1; else was_running=0; fi; \
+	$(NEO4J) start || exit 1; \
+	$(BIN)/python -m pytest; rc=$$?; \
+	if [ $$was_running = 0 ]; then $(NEO4J) stop 2>/dev/null; fi; \
+	exit $$rc
+
+neo4j-start:
+	$(NEO4J) start
+
+neo4j-stop:
+	$(NEO4J) stop
 
 clean:
 	rm -rf runs build .pytest_cache
