@@ -70,14 +70,17 @@ REQUIRED_TRANSACTION_COLUMNS = ("t_dat", "customer_id", "article_id", "price")
 
 AGE_BANDS = ((0, 20, "<20"), (20, 25, "20-24"), (25, 30, "25-29"), (30, 40, "30-39"),
              (40, 50, "40-49"), (50, 60, "50-59"), (60, 200, "60+"))
-"""Half-open age intervals [lo, hi) and their labels; a missing age gets ``"unknown"``."""
+"""Half-open age intervals [lo, hi) and their labels; a missing age gets no band."""
 
 
-def age_band(age: float | None) -> str:
-    """Return the age band label of ``age`` (``"unknown"`` for a missing age)."""
+def age_band(age: float | None) -> str | None:
+    """Return the age band label of ``age`` (``None`` for a missing or impossible age).
+
+    A missing value gets no attribute node: customers whose age is unknown are not alike.
+    """
     if age is None or age != age:  # NaN check without numpy
-        return "unknown"
+        return None
     for lo, hi, label in AGE_BANDS:
         if lo <= age < hi:
             return label
-    return "unknown"
+    return None

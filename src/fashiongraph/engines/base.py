@@ -130,12 +130,15 @@ class Engine(ABC):
         """FastRP embeddings of every customer and article."""
 
     def filtered_knn(self, embeddings: NodeEmbeddings, customer_idx: np.ndarray, k: int,
-                     exclude: sp.csr_matrix | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     exclude: sp.csr_matrix | None = None, candidates: np.ndarray | None = None
+                     ) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` articles by cosine similarity to each customer's vector.
 
         Args:
             customer_idx: int array of shape (n,).
             exclude: CSR of shape (num_customers, num_articles); nonzero pairs are skipped.
+            candidates: bool array of shape (num_articles,): only these may be returned
+                (``None``: all).
 
         Returns:
             (article_idx, similarity): int64 and float32 arrays of shape (n, k); ``-1`` and
@@ -143,8 +146,14 @@ class Engine(ABC):
         """
         from fashiongraph.engines.embedded.knn import cosine_top_k
 
-        return cosine_top_k(embeddings.customer[customer_idx], embeddings.article, k,
-                            exclude=None if exclude is None else exclude[customer_idx])
+        exclude = None if exclude is None else exclude[customer_idx]
+        if candidates is None:
+            return cosine_top_k(embeddings.customer[customer_idx], embeddings.article, k,
+                                exclude=exclude)
+        keep = np.flatnonzero(candidates)
+        idx, sims = cosine_top_k(embeddings.customer[customer_idx], embeddings.article[keep], k,
+                                 exclude=None if exclude is None else exclude[:, keep])
+        return np.where(idx >= 0, keep[np.maximum(idx, 0)], -1), sims
 
     def close(self) -> None:
         """Release what the engine holds (connections, projections)."""

@@ -11,7 +11,7 @@ import pandas as pd
 
 from fashiongraph.data.dataset import Dataset
 from fashiongraph.data.schema import ARTICLE_ATTRIBUTES, CUSTOMER_ATTRIBUTES
-from fashiongraph.errors import ConfigError, GraphError
+from fashiongraph.errors import ConfigError
 from fashiongraph.graph.model import ARTICLE, CUSTOMER, PURCHASED, EdgeTable, KnowledgeGraph, NodeTable
 
 log = logging.getLogger(__name__)
@@ -30,11 +30,16 @@ class GraphConfig:
         recency_half_life_days: half-life of a purchase's weight, in days (> 0).
         min_recency_weight: floor of the recency factor, in [0, 1].
         customer_attributes: add age band, club status and news frequency nodes.
+        article_scope: ``"sold"`` links only articles bought at least once before the cutoff to
+            their attribute nodes (the others stay as isolated nodes, so ids keep aligned);
+            ``"catalogue"`` links every article. With ``"catalogue"`` walks and FastRP spread
+            into articles that have not sold for years.
     """
 
     recency_half_life_days: float = 90.0
     min_recency_weight: float = 0.1
     customer_attributes: bool = True
+    article_scope: str = "sold"
 
     def __post_init__(self):
         if not self.recency_half_life_days > 0:
@@ -43,6 +48,10 @@ class GraphConfig:
             )
         if not 0.0 <= self.min_recency_weight <= 1.0:
             raise ConfigError(f"min_recency_weight must be in [0, 1] (got {self.min_recency_weight})")
+        if self.article_scope not in ("sold", "catalogue"):
+            raise ConfigError(
+                f"article_scope must be 'sold' or 'catalogue' (got {self.article_scope!r})"
+            )
 
 
 def build_knowledge_graph(dataset: Dataset, cutoff=None, config: GraphConfig | None = None
@@ -76,8 +85,12 @@ def build_knowledge_graph(dataset: Dataset, cutoff=None, config: GraphConfig | N
     ]
     edges = [_purchase_edges(tx, cutoff, config)]
 
+    linked = None
+    if config.article_scope == "sold":
+        linked = np.zeros(dataset.num_articles, dtype=bool)
+        linked[tx["article_idx"].to_numpy()] = True
     for attr in ARTICLE_ATTRIBUTES:
-        table = _attribute_edges(dataset.articles, attr, ARTICLE)
+        table = _attribute_edges(dataset.articles, attr, ARTICLE, linked)
         if table is None:
             log.info("articles have no column %r: no %s nodes", attr.key_column, attr.node_type)
             continue
@@ -116,8 +129,11 @@ def _purchase_edges(tx: pd.DataFrame, cutoff: pd.Timestamp, config: GraphConfig)
                      agg["a"].to_numpy(np.int32), agg["w"].to_numpy(np.float32))
 
 
-def _attribute_edges(table: pd.DataFrame, attr, owner_type: str):
-    """Nodes for the distinct values of ``attr`` and edges from each owner row to its value."""
+def _attribute_edges(table: pd.DataFrame, attr, owner_type: str, linked=None):
+    """Nodes for the distinct values of ``attr`` and edges from each owner row to its value.
+
+    All values of the column become nodes; only rows where ``linked`` is true get an edge.
+    """
     if attr.key_column not in table:
         return None
     keys = table[attr.key_column]
@@ -130,12 +146,17 @@ def _attribute_edges(table: pd.DataFrame, attr, owner_type: str):
     else:
         labels = np.asarray(uniques).astype(str)
     if len(uniques) == 0:
-        raise GraphError(f"column {attr.key_column!r} has no values: cannot build {attr.node_type}")
+        log.info("column %r has no values: no %s nodes", attr.key_column, attr.node_type)
+        return None
     node_keys = np.asarray(uniques)
     if node_keys.dtype == object:
         node_keys = node_keys.astype(str)
     nodes = NodeTable(attr.node_type, node_keys, labels)
     src = np.flatnonzero(present).astype(np.int32)
-    edges = EdgeTable(attr.edge_type, owner_type, attr.node_type, src, codes.astype(np.int32),
+    codes = codes.astype(np.int32)
+    if linked is not None:
+        keep = linked[src]
+        src, codes = src[keep], codes[keep]
+    edges = EdgeTable(attr.edge_type, owner_type, attr.node_type, src, codes,
                       np.ones(len(src), dtype=np.float32))
     return nodes, edges

@@ -153,7 +153,9 @@ class KnowledgeGraph:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         for t, n in self.nodes.items():
-            np.save(directory / f"nodes.{t}.keys.npy", np.asarray(n.keys), allow_pickle=False)
+            keys = np.asarray(n.keys)
+            np.save(directory / f"nodes.{t}.keys.npy",
+                    keys.astype(str) if keys.dtype == object else keys, allow_pickle=False)
             np.save(directory / f"nodes.{t}.labels.npy", np.asarray(n.labels).astype(str),
                     allow_pickle=False)
         for t, e in self.edges.items():

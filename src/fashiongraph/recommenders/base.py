@@ -75,6 +75,14 @@ class FitContext:
 
         return make_engine(self.engine, self.graph, **self.engine_options)
 
+    def sold_within(self, days: float) -> np.ndarray:
+        """bool array of shape (num_articles,): sold in the ``days`` before the cutoff."""
+        tx = self.train.transactions
+        recent = tx["t_dat"] >= self.cutoff - pd.Timedelta(days=days)
+        mask = np.zeros(self.dataset.num_articles, dtype=bool)
+        mask[tx.loc[recent, "article_idx"].to_numpy()] = True
+        return mask
+
     @cached_property
     def popular_articles(self) -> np.ndarray:
         """int64 array: article_idx ranked by recent time-decayed popularity (the fallback)."""
@@ -127,6 +135,9 @@ class Recommender(ABC):
 
     Args:
         exclude_purchased: never recommend an article the customer bought before the cutoff.
+        candidate_days: only recommend articles sold in this many days before the cutoff
+            (``None``: any article). Fashion assortments turn over fast: an article that has not
+            sold for months is usually no longer on offer.
         fallback: fill lists shorter than ``k`` with recent popularity.
         batch_size: customers scored per batch.
     """
@@ -134,10 +145,18 @@ class Recommender(ABC):
     name: ClassVar[str]
     default_exclude_purchased: ClassVar[bool] = False
 
-    def __init__(self, *, exclude_purchased: bool | None = None, fallback: bool = True,
+    default_candidate_days: ClassVar[float | None] = None
+
+    def __init__(self, *, exclude_purchased: bool | None = None,
+                 candidate_days: float | None | str = "default", fallback: bool = True,
                  batch_size: int = 4096):
         self.exclude_purchased = (self.default_exclude_purchased if exclude_purchased is None
                                   else bool(exclude_purchased))
+        if candidate_days == "default":
+            candidate_days = self.default_candidate_days
+        if candidate_days is not None and not candidate_days > 0:
+            raise ConfigError(f"candidate_days must be > 0 or None (got {candidate_days})")
+        self.candidate_days = candidate_days
         self.fallback = fallback
         if batch_size < 1:
             raise ConfigError(f"batch_size must be >= 1 (got {batch_size})")
@@ -152,12 +171,15 @@ class Recommender(ABC):
         return f"{self.name}[{'exclude' if self.exclude_purchased else 'keep'}_purchased]"
 
     def get_params(self) -> dict:
-        return {"exclude_purchased": self.exclude_purchased, "fallback": self.fallback}
+        return {"exclude_purchased": self.exclude_purchased,
+                "candidate_days": self.candidate_days, "fallback": self.fallback}
 
     # ------------------------------------------------------------------ public
     def fit(self, context: FitContext) -> Recommender:
         """Learn from ``context`` (only the past before its cutoff)."""
         self.context_ = context
+        self.candidates_ = (None if self.candidate_days is None
+                            else context.sold_within(self.candidate_days))
         self._fit(context)
         return self
 
@@ -218,6 +240,8 @@ class Recommender(ABC):
         for i in range(len(batch)):
             row_a = cand_a[i]
             keep = row_a >= 0
+            if self.candidates_ is not None:
+                keep &= self.candidates_[np.maximum(row_a, 0)]
             if exclude is not None:
                 bought = exclude.indices[exclude.indptr[i]:exclude.indptr[i + 1]]
                 keep &= ~np.isin(row_a, bought)

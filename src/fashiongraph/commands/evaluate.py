@@ -1,0 +1,63 @@
+"""``fashiongraph evaluate``: every method on a temporal split of your own H&M-format data."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "fit each recommender before --test-start, score it on the test window, write a report"
+
+
+def add_method_options(parser: argparse.ArgumentParser) -> None:
+    """Options shared by ``evaluate`` and ``demo``."""
+    parser.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
+                        help="popularity repurchase random_walk fastrp_knn graphsage "
+                             "(default: every available one)")
+    parser.add_argument("--engine", choices=("embedded", "neo4j"), default="embedded",
+                        help="where graph algorithms run (default: embedded)")
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--articles", required=True, type=Path)
+    parser.add_argument("--transactions", required=True, type=Path)
+    parser.add_argument("--customers", type=Path, default=None, help="optional")
+    parser.add_argument("--test-start", required=True, help="first test day, e.g. 2020-09-16")
+    parser.add_argument("--test-days", type=int, default=7, help="test window length (7)")
+    parser.add_argument("--k", type=int, default=12, help="list length (12)")
+    add_method_options(parser)
+    parser.add_argument("--out", required=True, type=Path,
+                        help="report JSON path; report.md and plots are written beside it")
+    parser.add_argument("--run-dir", type=Path, default=None,
+                        help="also save a run directory (dataset, graph, recommendations for "
+                             "every customer, models) that `fashiongraph serve`/`app` can read")
+    parser.add_argument("--name", default=None, help="task name in the report (file stem)")
+
+
+def run(args: argparse.Namespace) -> int:
+    import shutil
+    import tempfile
+
+    from fashiongraph.evaluation.report import console_table, write_report
+    from fashiongraph.pipeline import Task, run_task
+
+    name = args.name or Path(args.transactions).stem
+    task = Task(name, args.articles, args.transactions, args.test_start, args.test_days,
+                args.customers)
+    run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="fashiongraph-run-"))
+    try:
+        result = run_task(task, run_dir, methods=args.methods, k=args.k, engine=args.engine,
+                          recommend_all=args.run_dir is not None, progress=args.progress)
+        out = Path(args.out)
+        report_dir = out.parent if out.suffix == ".json" else out
+        md = write_report([result], report_dir, title=f"fashiongraph evaluation: {name}")
+        if out.suffix == ".json" and out.name != "report.json":
+            (report_dir / "report.json").replace(out)
+        print(console_table(result))
+        print(f"\nreport: {md} and {out if out.suffix == '.json' else report_dir / 'report.json'}")
+        for c in result.comparisons:
+            if c["method"].split("[")[0] not in ("popularity", "repurchase"):
+                print(f"  {c['method']} vs {c['baseline']}: {c['verdict']}")
+    finally:
+        if args.run_dir is None:
+            shutil.rmtree(run_dir, ignore_errors=True)
+    return 0
