@@ -14,7 +14,7 @@
 #   FASHIONGRAPH_NEO4J_PORT   Bolt port (default 7697, away from Neo4j's usual 7687)
 #   NEO4J_PASSWORD            password of user neo4j (default "fashiongraph"; at least 8 chars);
 #                             applied when the database is first created (`reset` to change it)
-#   FASHIONGRAPH_NEO4J_HEAP   JVM heap, e.g. 1g (default 1g); page cache: ..._PAGECACHE (256m)
+#   FASHIONGRAPH_NEO4J_HEAP   JVM heap, e.g. 4g (default 2g); page cache: ..._PAGECACHE (256m)
 #   FASHIONGRAPH_NEO4J_HOME   where the server lives (default <repo>/.neo4j/server-<versions>)
 #   FASHIONGRAPH_NEO4J_JAVA   a java binary (default: $JAVA_HOME/bin/java, `java`, or a JDK 17/21
 #                             under /usr/lib/jvm)
@@ -28,7 +28,7 @@ NEO4J_VERSION="$(sed -n 's:.*<neo4j.version>\(.*\)</neo4j.version>.*:\1:p' "$HER
 GDS_VERSION="$(sed -n 's:.*<gds.version>\(.*\)</gds.version>.*:\1:p' "$HERE/pom.xml")"
 PORT="${FASHIONGRAPH_NEO4J_PORT:-7697}"
 PASSWORD="${NEO4J_PASSWORD:-fashiongraph}"
-HEAP="${FASHIONGRAPH_NEO4J_HEAP:-1g}"
+HEAP="${FASHIONGRAPH_NEO4J_HEAP:-2g}"
 PAGECACHE="${FASHIONGRAPH_NEO4J_PAGECACHE:-256m}"
 HOME_DIR="${FASHIONGRAPH_NEO4J_HOME:-$ROOT/.neo4j/server-$NEO4J_VERSION-gds-$GDS_VERSION}"
 START_TIMEOUT="${FASHIONGRAPH_NEO4J_START_TIMEOUT:-120}"
