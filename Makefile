@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test clean neo4j-start neo4j-stop
+.PHONY: venv demo test clean browser-deps neo4j-start neo4j-stop
 
 # Local Neo4j + GDS for the neo4j engine's tests (loopback only; see neo4j/neo4j.sh and docs).
 NEO4J := neo4j/neo4j.sh
@@ -22,10 +22,17 @@ $(STAMP): pyproject.toml
 demo: venv
 	$(BIN)/fashiongraph demo --out runs/demo
 
+# Debian's chromium for the browser test (Playwright drives it; never `playwright install`).
+# apt-get runs only when chromium is missing and we are root; otherwise the test says why.
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	fi
+
 # Starts Neo4j for the tests and stops it afterwards (quietly, so that pytest's summary stays the
 # last line) unless it was running before. Without Java the script says so and the neo4j tests
-# skip; under CI=true a missing Java is an error.
-test: venv
+# skip; under CI=true a missing Java is an error. pytest's exit status is make's.
+test: venv browser-deps
 	@if $(NEO4J) status >/dev/null 2>&1; then was_running=1; else was_running=0; fi; \
 	$(NEO4J) start || exit 1; \
 	$(BIN)/python -m pytest; rc=$$?; \

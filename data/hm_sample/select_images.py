@@ -27,7 +27,8 @@ def main() -> None:
     budget = int(sys.argv[2]) if len(sys.argv) > 2 else 25_000_000
     tx = pd.read_csv(HERE / "transactions_train_sample.csv", dtype={"article_id": str})
     tx["t_dat"] = pd.to_datetime(tx["t_dat"])
-    week = pd.read_parquet(HERE.parent / "hm_lastweek" / "transactions_2020-09-16_22_half_a.parquet")
+    week = pd.read_parquet(
+        HERE.parent / "hm_lastweek" / "transactions_2020-09-16_22_half_a.parquet")
     week["article_id"] = week["article_id"].astype(str).str.zfill(10)
     week = week[pd.to_datetime(week["t_dat"]) < "2020-09-22"]
 

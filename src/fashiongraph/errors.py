@@ -33,5 +33,9 @@ class EngineError(FashionGraphError):
     """An engine (embedded or Neo4j) cannot run: unreachable, misconfigured, missing plug-in."""
 
 
+class UnknownIdError(FashionGraphError, LookupError):
+    """A customer or article id is not in the run's tables (the API answers 404)."""
+
+
 class DataFixWarning(UserWarning):
     """Near-miss input was converted once at the boundary; the message says what and how many."""

@@ -30,7 +30,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", type=Path, default=None,
                         help="also save a run directory (dataset, graph, recommendations for "
                              "every customer, models) that `fashiongraph serve`/`app` can read")
-    parser.add_argument("--name", default=None, help="task name in the report (file stem)")
+    parser.add_argument("--name", default=None, help="task name in the report (default: the --out file stem)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from fashiongraph.evaluation.report import console_table, write_report
     from fashiongraph.pipeline import Task, run_task
 
-    name = args.name or Path(args.transactions).stem
+    name = args.name or Path(args.out).stem
     task = Task(name, args.articles, args.transactions, args.test_start, args.test_days,
                 args.customers)
     run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="fashiongraph-run-"))

@@ -204,6 +204,10 @@ def evaluate(dataset: Dataset, split: Split, *, methods=None, k: int = 12,
             variants.append((m, params | {"exclude_purchased": False}))
 
     results = []
+    if progress:
+        from tqdm.auto import tqdm
+
+        variants = tqdm(variants, desc=f"{task}: methods", unit="method")
     for name, params in variants:
         rec = make_recommender(name, **params)
         t0 = time.perf_counter()

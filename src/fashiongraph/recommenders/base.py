@@ -46,7 +46,7 @@ class FitContext:
     engine_options: dict = field(default_factory=dict)
     graph_config: object = None
     workdir: Path | None = None
-    progress: bool = True
+    progress: bool = False
 
     def __post_init__(self):
         self.cutoff = pd.Timestamp(self.cutoff)
@@ -207,7 +207,12 @@ class Recommender(ABC):
         out_s = np.full((n, k), np.nan, dtype=np.float32)
         from_model = np.zeros(n, dtype=np.int32)
         purchases = self.context_.purchases
-        for lo in range(0, n, self.batch_size):
+        batches = range(0, n, self.batch_size)
+        if self.context_.progress and len(batches) > 1:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc=f"{self.label}: recommend", unit="batch", leave=False)
+        for lo in batches:
             batch = customer_idx[lo:lo + self.batch_size]
             exclude = purchases[batch] if self.exclude_purchased else None
             cand_a, cand_s = self._candidates(batch, k, exclude)

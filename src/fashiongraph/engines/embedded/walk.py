@@ -161,20 +161,26 @@ def walk_visits_reference(csr: CSRGraph, starts, *, article_range, walk_length, 
     """
     art_lo, art_hi = article_range
     cumw = row_cumulative_weights(csr)
+
+    def draw(state):
+        # numba hands the uint64 state back as a Python int: keep it unsigned.
+        state, u = uniform(np.uint64(state))
+        return np.uint64(state), u
+
     rows, cols = [], []
     for i, start in enumerate(np.asarray(starts, dtype=np.int64)):
         for w in range(walks_per_node):
-            state = seed_stream(np.uint64(random_seed), start, w)
+            state = np.uint64(seed_stream(np.uint64(random_seed), start, w))
             v = start
             for _ in range(walk_length):
                 if restart_probability > 0:
-                    state, r = uniform(state)
+                    state, r = draw(state)
                     if r < restart_probability:
                         v = start
                 lo, hi = csr.indptr[v], csr.indptr[v + 1]
                 if hi == lo:
                     break
-                state, u = uniform(state)
+                state, u = draw(state)
                 if weighted:
                     j = lo + int(np.searchsorted(cumw[lo:hi], u, side="right"))
                     j = min(j, hi - 1)
