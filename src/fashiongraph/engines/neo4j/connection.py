@@ -17,12 +17,17 @@ log = logging.getLogger(__name__)
 
 REQUIRED_PROCEDURES = (
     "gds.graph.project",
+    "gds.graph.exists",
     "gds.graph.drop",
+    "gds.graph.nodeProperty.stream",
     "gds.randomWalk.stream",
-    "gds.fastRP.write",
+    "gds.fastRP.mutate",
     "gds.knn.filtered.stream",
 )
 """The GDS procedures the engine calls."""
+
+REQUIRED_FUNCTIONS = ("gds.graph.project", "gds.util.nodeProperty")
+"""The GDS functions the engine calls (Cypher projection, reading projected vectors)."""
 
 SUPPORTED_NEO4J_MAJOR = (5, 2025, 2026)
 """Neo4j major versions the Cypher of this package runs on (5.x and the calendar versions)."""
@@ -43,12 +48,14 @@ class ServerInfo:
         edition: ``"community"`` or ``"enterprise"``.
         gds_version: e.g. ``"2.13.9"``; ``None`` when GDS is not installed.
         procedures: names of the ``gds.*`` procedures the server has.
+        functions: names of the ``gds.*`` functions the server has.
     """
 
     neo4j_version: str
     edition: str
     gds_version: str | None
     procedures: frozenset[str]
+    functions: frozenset[str] = frozenset()
 
 
 def connect(settings: Neo4jSettings, *, timeout: float = 10.0):
@@ -102,7 +109,7 @@ def connect(settings: Neo4jSettings, *, timeout: float = 10.0):
 
 
 def server_info(driver, settings: Neo4jSettings) -> ServerInfo:
-    """Ask the server for its Neo4j and GDS versions and its ``gds.*`` procedures."""
+    """Ask the server for its Neo4j and GDS versions and its ``gds.*`` procedures/functions."""
     from neo4j.exceptions import ClientError
 
     with driver.session(database=settings.database) as session:
@@ -120,7 +127,12 @@ def server_info(driver, settings: Neo4jSettings) -> ServerInfo:
             r["name"] for r in session.run(
                 "SHOW PROCEDURES YIELD name WHERE name STARTS WITH 'gds.' RETURN name")
         )
-    return ServerInfo(component["version"], component["edition"], gds_version, procedures)
+        functions = frozenset(
+            r["name"] for r in session.run(
+                "SHOW FUNCTIONS YIELD name WHERE name STARTS WITH 'gds.' RETURN name")
+        )
+    return ServerInfo(component["version"], component["edition"], gds_version, procedures,
+                      functions)
 
 
 def check_server(info: ServerInfo, uri: str) -> None:
@@ -151,6 +163,7 @@ def check_server(info: ServerInfo, uri: str) -> None:
             f"(got {info.gds_version}); install GDS 2.13 for Neo4j 5.26"
         )
     missing = [p for p in REQUIRED_PROCEDURES if p not in info.procedures]
+    missing += [f"{f}()" for f in REQUIRED_FUNCTIONS if f not in info.functions]
     if missing:
         raise EngineError(
             f"GDS {info.gds_version} on Neo4j {info.neo4j_version} at {uri} lacks procedures "
