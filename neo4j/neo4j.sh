@@ -48,7 +48,8 @@ find_java() {
     [[ -n "${FASHIONGRAPH_NEO4J_JAVA:-}" ]] && candidates+=("$FASHIONGRAPH_NEO4J_JAVA")
     [[ -n "${JAVA_HOME:-}" ]] && candidates+=("$JAVA_HOME/bin/java")
     command -v java >/dev/null 2>&1 && candidates+=("$(command -v java)")
-    for d in /usr/lib/jvm/*17* /usr/lib/jvm/*21*; do
+    local jvm="${FASHIONGRAPH_JVM_DIR:-/usr/lib/jvm}"
+    for d in "$jvm"/*17* "$jvm"/*21*; do
         [[ -x "$d/bin/java" ]] && candidates+=("$d/bin/java")
     done
     for j in "${candidates[@]}"; do

@@ -288,7 +288,9 @@ def write_import_files(graph: KnowledgeGraph, directory: str | Path) -> list[str
         label = label_of(t)
         path = directory / f"nodes.{label}.csv"
         keys = np.asarray(n.keys).astype(str)
-        names = np.asarray(n.labels).astype(str)
+        # One line per row lets neo4j-admin parse in parallel (no --multiline-fields).
+        names = np.char.replace(np.char.replace(np.asarray(n.labels).astype(str), "\n", " "),
+                                "\r", " ")
         with path.open("w", newline="", encoding="utf-8") as f:
             w = csv.writer(f, quoting=csv.QUOTE_MINIMAL)
             w.writerow([f"key:ID({label})", "idx:long", "name"])
@@ -334,8 +336,7 @@ def load_bulk(graph: KnowledgeGraph, server, settings) -> LoadReport:
                  len(graph.nodes), len(graph.edges), time.perf_counter() - t0)
         server.stop()
         server.admin(["database", "import", "full", settings.database,
-                      "--overwrite-destination=true", "--multiline-fields=true",
-                      "--bad-tolerance=0", *args])
+                      "--overwrite-destination=true", "--bad-tolerance=0", *args])
     server.start()
     driver = connect(settings)
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -33,18 +34,37 @@ def script_path() -> Path:
     )
 
 
+JVM_DIR_ENV = "FASHIONGRAPH_JVM_DIR"
+"""Where installed JDKs are looked for (default ``/usr/lib/jvm``), as ``neo4j.sh`` does."""
+
+
 def java_available() -> str | None:
-    """Why the local server cannot run here (no Java 17/21), or ``None`` if it can."""
-    for candidate in filter(None, [os.environ.get("FASHIONGRAPH_NEO4J_JAVA"),
-                                   os.path.join(os.environ.get("JAVA_HOME", ""), "bin", "java"),
-                                   shutil.which("java")]):
-        if os.access(candidate, os.X_OK):
+    """Why the local server cannot run here (no Java 17 or 21), or ``None`` if it can.
+
+    Looks where ``neo4j.sh`` looks: ``FASHIONGRAPH_NEO4J_JAVA``, ``$JAVA_HOME/bin/java``,
+    ``java`` on the PATH, then JDK 17 and 21 folders under ``$FASHIONGRAPH_JVM_DIR``.
+    """
+    candidates = [os.environ.get("FASHIONGRAPH_NEO4J_JAVA"),
+                  os.path.join(os.environ.get("JAVA_HOME", ""), "bin", "java"),
+                  shutil.which("java")]
+    jvm = Path(os.environ.get(JVM_DIR_ENV, "/usr/lib/jvm"))
+    if jvm.is_dir():
+        candidates += [str(d / "bin" / "java") for d in sorted(jvm.iterdir())
+                       if "17" in d.name or "21" in d.name]
+    for candidate in filter(None, candidates):
+        if os.path.isfile(candidate) and _java_major(candidate) in (17, 21):
             return None
-    jvm = Path("/usr/lib/jvm")
-    if jvm.is_dir() and any((d / "bin" / "java").exists() for d in jvm.iterdir()):
-        return None
-    return ("no Java found (Neo4j needs Java 17 or 21): install a JDK 17, e.g. "
+    return ("no Java 17 or 21 found (Neo4j 5.26 needs one): install a JDK 17, e.g. "
             "`apt-get install openjdk-17-jdk-headless`, or set FASHIONGRAPH_NEO4J_JAVA")
+
+
+def _java_major(java: str) -> int | None:
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    match = re.search(r'version "(\d+)', out.stderr + out.stdout)
+    return int(match.group(1)) if match else None
 
 
 class LocalServer:
