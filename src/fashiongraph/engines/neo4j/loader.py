@@ -34,6 +34,9 @@ from fashiongraph.graph.model import KnowledgeGraph
 log = logging.getLogger(__name__)
 
 META_LABEL = "FashiongraphMeta"
+
+DELETE_BATCH = 10_000
+"""Stale nodes or relationships deleted per transaction (whatever the load's batch size)."""
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -139,13 +142,19 @@ def count_in_database(driver, database: str, graph: KnowledgeGraph
     return nodes, rels
 
 
-def check_counts(driver, database: str, graph: KnowledgeGraph) -> tuple[dict, dict]:
-    """Compare the stored counts with ``graph``'s; raise ``EngineError`` on any difference."""
-    nodes, rels = count_in_database(driver, database, graph)
+def count_differences(graph: KnowledgeGraph, nodes: dict, rels: dict) -> list[str]:
+    """``"<label or type>: <stored> stored, <expected> expected"`` for every count that differs."""
     wrong = [f"{label_of(t)}: {nodes[label_of(t)]} stored, {len(n)} expected"
              for t, n in graph.nodes.items() if nodes[label_of(t)] != len(n)]
     wrong += [f"{t}: {rels[t]} stored, {len(e)} expected"
               for t, e in graph.edges.items() if rels[t] != len(e)]
+    return wrong
+
+
+def check_counts(driver, database: str, graph: KnowledgeGraph) -> tuple[dict, dict]:
+    """Compare the stored counts with ``graph``'s; raise ``EngineError`` on any difference."""
+    nodes, rels = count_in_database(driver, database, graph)
+    wrong = count_differences(graph, nodes, rels)
     if wrong:
         raise EngineError(
             f"database {database!r} does not hold the knowledge graph after loading (got "
@@ -171,7 +180,8 @@ def load_online(driver, database: str, graph: KnowledgeGraph, *, batch_size: int
                 force: bool = False) -> LoadReport:
     """Load ``graph`` through the driver: constraints, batched ``UNWIND ... MERGE``, clean-up.
 
-    Re-running with the same graph finds the fingerprint and does nothing (unless ``force``).
+    Re-running with the same graph finds the fingerprint and the right counts and does nothing
+    (unless ``force``); with wrong counts it loads again.
     Loading a different graph updates what changed: nodes and relationships are merged on their
     keys, weights and names are set, and those the new graph lacks are deleted, so that the
     database ends up holding exactly ``graph`` (incremental updates, e.g. a later cutoff).
@@ -192,10 +202,15 @@ def load_online(driver, database: str, graph: KnowledgeGraph, *, batch_size: int
     t0 = time.perf_counter()
     fingerprint = graph_fingerprint(graph)
     if not force and stored_fingerprint(driver, database) == fingerprint:
-        nodes, rels = check_counts(driver, database, graph)
-        report = LoadReport("unchanged", fingerprint, nodes, rels, time.perf_counter() - t0)
-        log.info("neo4j graph load %s", report.summary())
-        return report
+        nodes, rels = count_in_database(driver, database, graph)
+        wrong = count_differences(graph, nodes, rels)
+        if not wrong:
+            report = LoadReport("unchanged", fingerprint, nodes, rels, time.perf_counter() - t0)
+            log.info("neo4j graph load %s", report.summary())
+            return report
+        # Changed since it was loaded: merge everything again, which repairs it.
+        log.warning("database %r holds this graph but was changed since (%s): loading again",
+                    database, "; ".join(wrong[:5]))
 
     ensure_constraints(driver, database, graph)
     load_id = fingerprint[:16]
@@ -230,7 +245,7 @@ def load_online(driver, database: str, graph: KnowledgeGraph, *, batch_size: int
                 session.execute_write(_run, query, rows=rows, load=load_id)
             log.debug("merged %d %s relationships", len(e), rel)
 
-    deleted = _delete_stale(driver, database, graph, load_id, batch_size)
+    deleted = _delete_stale(driver, database, graph, load_id)
     _write_meta(driver, database, graph, fingerprint)
     nodes, rels = check_counts(driver, database, graph)
     report = LoadReport("online", fingerprint, nodes, rels, time.perf_counter() - t0, deleted)
@@ -242,8 +257,7 @@ def _run(tx, query, **params):
     tx.run(query, **params).consume()
 
 
-def _delete_stale(driver, database: str, graph: KnowledgeGraph, load_id: str,
-                  batch_size: int) -> int:
+def _delete_stale(driver, database: str, graph: KnowledgeGraph, load_id: str) -> int:
     """Delete what an earlier load left that ``graph`` does not have; return how many."""
     old_labels, old_types = _stored_types(driver, database)
     labels = sorted(set(old_labels) | {label_of(t) for t in graph.nodes})
@@ -253,7 +267,7 @@ def _delete_stale(driver, database: str, graph: KnowledgeGraph, load_id: str,
         for rel in types:
             result = session.run(
                 f"MATCH ()-[x:{_rel_type(rel)}]->() WHERE x.load IS NULL OR x.load <> $load "
-                f"CALL {{ WITH x DELETE x }} IN TRANSACTIONS OF {int(batch_size)} ROWS",
+                f"CALL {{ WITH x DELETE x }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS",
                 load=load_id)
             deleted += result.consume().counters.relationships_deleted
         for label in labels:
@@ -261,7 +275,7 @@ def _delete_stale(driver, database: str, graph: KnowledgeGraph, load_id: str,
                 continue
             result = session.run(
                 f"MATCH (n:{label}) WHERE n.load IS NULL OR n.load <> $load "
-                f"CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF {int(batch_size)} ROWS",
+                f"CALL {{ WITH n DETACH DELETE n }} IN TRANSACTIONS OF {DELETE_BATCH} ROWS",
                 load=load_id)
             counters = result.consume().counters
             deleted += counters.nodes_deleted + counters.relationships_deleted
