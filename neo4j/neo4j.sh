@@ -74,6 +74,18 @@ require_java() {
 }
 
 # ------------------------------------------------------------------------------------- install
+# Run Maven in folder $1 with the remaining arguments; its output goes to a log that is shown
+# only when it fails.
+maven() {
+    local dir="$1"; shift
+    local log="$HOME_DIR.partial/maven.log"
+    if ( cd "$dir" && mvn -B -ntp "$@" ) >"$log" 2>&1; then
+        return 0
+    fi
+    tail -n 40 "$log" >&2
+    return 1
+}
+
 install() {
     if [[ -f "$HOME_DIR/.installed" ]]; then
         return 0
@@ -83,12 +95,12 @@ install() {
     local stage="$HOME_DIR.partial"
     rm -rf "$stage"
     mkdir -p "$stage"/{lib,plugins,conf,data,logs,run,import,gds}
-    ( cd "$HERE" && mvn -B -q -Dstyle.color=never -P server dependency:copy-dependencies \
-        -DoutputDirectory="$stage/lib" -Dmdep.stripVersion=true -Dmdep.prependGroupId=true -DincludeScope=runtime ) \
-        || die "Maven could not fetch Neo4j $NEO4J_VERSION (see the output above)"
-    ( cd "$HERE" && mvn -B -q -Dstyle.color=never -P gds dependency:copy-dependencies \
-        -DoutputDirectory="$stage/gds" -Dmdep.stripVersion=true -Dmdep.prependGroupId=true -DincludeScope=runtime ) \
-        || die "Maven could not fetch GDS $GDS_VERSION (see the output above)"
+    maven "$HERE" -P server dependency:copy-dependencies -DoutputDirectory="$stage/lib" \
+        -Dmdep.stripVersion=true -Dmdep.prependGroupId=true -DincludeScope=runtime \
+        || die "Maven could not fetch Neo4j $NEO4J_VERSION (its log is above)"
+    maven "$HERE" -P gds dependency:copy-dependencies -DoutputDirectory="$stage/gds" \
+        -Dmdep.stripVersion=true -Dmdep.prependGroupId=true -DincludeScope=runtime \
+        || die "Maven could not fetch GDS $GDS_VERSION (its log is above)"
     # The GDS plug-in is its jars minus the libraries the server already ships (the server's win).
     local n=0
     for jar in "$stage"/gds/*.jar; do
@@ -98,8 +110,8 @@ install() {
         fi
     done
     rm -rf "$stage/gds"
-    ( cd "$HERE/gds-extension" && mvn -B -q -Dstyle.color=never package ) \
-        || die "Maven could not build neo4j/gds-extension (see the output above)"
+    maven "$HERE/gds-extension" package \
+        || die "Maven could not build neo4j/gds-extension (its log is above)"
     cp "$HERE/gds-extension/target/fashiongraph-gds-extension-1.jar" "$stage/plugins/"
     echo "neo4j=$NEO4J_VERSION gds=$GDS_VERSION" > "$stage/.installed"
     rm -rf "$HOME_DIR"

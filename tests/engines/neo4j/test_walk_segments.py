@@ -58,5 +58,6 @@ def test_gds_configs_count_the_start_node_in_walk_length():
 def test_bad_segment_arguments_are_named():
     with pytest.raises(ConfigError, match=r"restart_probability must be in \[0, 1\) \(got 1.0\)"):
         segment_walks(5, 5, 1.0)
-    with pytest.raises(ConfigError, match=r"walk_length and walks_per_node must be >= 1 \(got 0, 5\)"):
+    with pytest.raises(ConfigError,
+                       match=r"walk_length and walks_per_node must be >= 1 \(got 0, 5\)"):
         segment_walks(0, 5, 0.1)
