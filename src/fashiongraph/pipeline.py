@@ -104,7 +104,8 @@ def run_task(task: Task, run_dir: str | Path, *, methods=None, k: int = 12,
 
 
 def run_demo(out: str | Path, *, methods=None, engine: str = "embedded",
-             progress: bool = False, method_params: dict | None = None
+             engine_options: dict | None = None, progress: bool = False,
+             method_params: dict | None = None
              ) -> list[EvaluationResult]:
     """Both bundled tasks: ``out`` holds the sample's run, ``out/../<out>-lastweek`` the other.
 
@@ -118,7 +119,8 @@ def run_demo(out: str | Path, *, methods=None, engine: str = "embedded",
     for task in bundled_tasks():
         run_dir = out if task.name == "hm_sample" else out.parent / f"{out.name}-lastweek"
         results.append(run_task(task, run_dir, methods=methods, engine=engine,
-                                progress=progress, method_params=method_params))
+                                engine_options=engine_options, progress=progress,
+                                method_params=method_params))
     write_report(results, RunDirectory(out).report_dir,
                  title="fashiongraph on the bundled real H&M samples")
     return results

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from fashiongraph.commands.evaluate import add_method_options, method_params
+from fashiongraph.commands.evaluate import add_method_options, engine_options, method_params
 
 HELP = "run every recommender on the bundled real H&M samples and write the comparison report"
 
@@ -23,7 +23,8 @@ def run(args: argparse.Namespace) -> int:
     from fashiongraph.pipeline import run_demo
 
     results = run_demo(args.out, methods=args.methods, engine=args.engine,
-                       progress=args.progress, method_params=method_params(args))
+                       engine_options=engine_options(args), progress=args.progress,
+                       method_params=method_params(args))
     for res in results:
         print(console_table(res))
         for line in verdicts(res):

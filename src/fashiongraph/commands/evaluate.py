@@ -15,6 +15,19 @@ def add_method_options(parser: argparse.ArgumentParser) -> None:
                              "(default: every available one)")
     parser.add_argument("--engine", choices=("embedded", "neo4j"), default="embedded",
                         help="where graph algorithms run (default: embedded)")
+    neo4j = parser.add_argument_group(
+        "neo4j engine", "the server (user and password come from NEO4J_USER and NEO4J_PASSWORD; "
+        "see docs/neo4j.md)")
+    neo4j.add_argument("--neo4j-uri", default=None,
+                       help="Bolt URI (default: FASHIONGRAPH_NEO4J_URI, else the bundled server "
+                            "at bolt://127.0.0.1:7697)")
+    neo4j.add_argument("--neo4j-database", default=None,
+                       help="database (default: FASHIONGRAPH_NEO4J_DATABASE, else neo4j)")
+    neo4j.add_argument("--neo4j-load", choices=("online", "bulk", "existing"), default="online",
+                       help="how the graph gets into the database: online through the driver "
+                            "(default; a no-op when it is there already), bulk with neo4j-admin "
+                            "(bundled server only; restarts it), existing (must be there)")
+
     from fashiongraph.gnn.params import GraphSAGEParams
 
     gnn = parser.add_argument_group("graphsage training budget and device")
@@ -39,6 +52,14 @@ def method_params(args: argparse.Namespace) -> dict:
 
     GraphSAGEParams(**graphsage)
     return {"graphsage": graphsage}
+
+
+def engine_options(args: argparse.Namespace) -> dict:
+    """The engine's keyword arguments from the ``--neo4j-*`` options (none for embedded)."""
+    if args.engine != "neo4j":
+        return {}
+    options = {"uri": args.neo4j_uri, "database": args.neo4j_database, "load": args.neo4j_load}
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     run_dir = args.run_dir or Path(tempfile.mkdtemp(prefix="fashiongraph-run-"))
     try:
         result = run_task(task, run_dir, methods=args.methods, k=args.k, engine=args.engine,
+                          engine_options=engine_options(args),
                           recommend_all=args.run_dir is not None, progress=args.progress,
                           method_params=params)
         out = Path(args.out)

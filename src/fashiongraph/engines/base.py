@@ -103,6 +103,14 @@ class NodeEmbeddings:
     article: np.ndarray
     params: dict = field(default_factory=dict)
 
+    @property
+    def num_customers(self) -> int:
+        return len(self.customer)
+
+    @property
+    def num_articles(self) -> int:
+        return len(self.article)
+
 
 class Engine(ABC):
     """Runs graph algorithms on one knowledge graph."""

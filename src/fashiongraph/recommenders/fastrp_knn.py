@@ -35,9 +35,9 @@ class FastRPKNNRecommender(Recommender):
     def _fit(self, context: FitContext) -> None:
         self.engine_ = context.graph_engine
         self.embeddings_ = self.engine_.fastrp(self.params)
-        if self.embeddings_.article.shape[0] != context.dataset.num_articles:
+        if self.embeddings_.num_articles != context.dataset.num_articles:
             raise ModelError(
-                f"FastRP returned {self.embeddings_.article.shape[0]} article vectors for "
+                f"FastRP returned {self.embeddings_.num_articles} article vectors for "
                 f"{context.dataset.num_articles} articles"
             )
 

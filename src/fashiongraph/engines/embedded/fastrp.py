@@ -6,9 +6,18 @@ Projection", as extended by GDS ``gds.fastRP``:
 1. Each node gets a very sparse random vector ``r_n`` (entries ``+1`` or ``-1`` with probability
    ``1/(2s)`` each, else 0, with ``s = 3``; Achlioptas 2003), scaled by
    ``degree(n) ** normalization_strength``.
-2. Intermediate embeddings ``e_n^i`` average the neighbours' ``e^(i-1)`` (weighted by edge
-   weight when asked), with ``e^0 = r``; each is L2-normalised.
-3. ``embedding_n = node_self_influence * normalize(r_n) + sum_i iteration_weights[i] * e_n^i``.
+2. Intermediate embeddings ``e_n^i`` sum the neighbours' ``e^(i-1)`` (times the edge weight
+   when asked) and divide by the node's degree (its number of edges, also when weighted), with
+   ``e^0 = r``. They are propagated as they are, without normalising: ``e^i = D^-1 A e^(i-1)``,
+   the power iteration of the paper.
+3. ``embedding_n = node_self_influence * normalize(r_n)
+   + sum_i iteration_weights[i] * normalize(e_n^i)``.
+
+Steps 2 and 3 are what GDS 2.13 computes, checked against ``gds.fastRP`` on the sample (given
+GDS's own random vectors, both agree to 1e-5 after two iterations;
+``tests/engines/neo4j/test_fastrp_semantics.py``). Normalising each ``e^i`` before propagating
+it is a different embedding: it weighs every neighbour alike, where GDS lets high-degree
+neighbours, whose averages are short vectors, count less.
 
 ``fastrp`` is the numba kernel (parallel over rows); ``fastrp_reference`` is the slow obvious
 version with the same random vectors, for tests.
@@ -87,34 +96,32 @@ def balanced_row_bounds(indptr: np.ndarray, num_tasks: int) -> np.ndarray:
 @nb.njit(parallel=True, fastmath=True, cache=True)
 def _propagate(indptr, indices, weights, bounds, prev, prev_scale, out, result, result_weight,
                weighted):
-    """``out[v] = normalize(sum of w * prev_scale[u] * prev[u] over neighbours u of v)``, then
-    ``result += result_weight * out``.
+    """``out[v] = (sum of w * prev_scale[u] * prev[u] over neighbours u of v) / degree(v)``,
+    then ``result += result_weight * normalize(out[v])``.
 
     ``prev`` is int8 signs with their per-node scale in the first iteration, float32 vectors
-    (scale 1) after.
-
-    The weighted mean of GDS differs from the weighted sum only by the positive factor
-    ``1 / total weight``, which the L2 normalisation removes, so it is never computed.
+    (scale 1) after. Adding to ``result`` in the same pass saves reading ``out`` again.
     """
     dim = prev.shape[1]
     for task in nb.prange(len(bounds) - 1):
         acc = np.empty(dim, dtype=np.float32)
         for v in range(bounds[task], bounds[task + 1]):
             acc[:] = 0.0
-            for j in range(indptr[v], indptr[v + 1]):
+            lo, hi = indptr[v], indptr[v + 1]
+            for j in range(lo, hi):
                 u = indices[j]
                 w = (weights[j] if weighted else np.float32(1.0)) * prev_scale[u]
                 for d in range(dim):
                     acc[d] += w * prev[u, d]
+            inv_degree = np.float32(1.0 / max(hi - lo, 1))
             norm = np.float32(0.0)
             for d in range(dim):
+                out[v, d] = acc[d] * inv_degree
                 norm += acc[d] * acc[d]
-            scale = np.float32(1.0 / np.sqrt(norm)) if norm > 0 else np.float32(0.0)
-            for d in range(dim):
-                out[v, d] = acc[d] * scale
-            if result_weight != 0:
+            if result_weight != 0 and norm > 0:
+                scale = np.float32(result_weight / np.sqrt(norm))
                 for d in range(dim):
-                    result[v, d] += result_weight * out[v, d]
+                    result[v, d] += scale * acc[d]
 
 
 @nb.njit(parallel=True, cache=True)
@@ -130,34 +137,45 @@ def _add_normalized(target, source, weight):
                 target[v, d] += scale * source[v, d]
 
 
-def fastrp(csr: CSRGraph, params: FastRPParams) -> np.ndarray:
+def fastrp(csr: CSRGraph, params: FastRPParams, initial: np.ndarray | None = None
+           ) -> np.ndarray:
     """FastRP embeddings of every node.
 
     Args:
         csr: the graph (undirected CSR).
         params: GDS-style parameters.
+        initial: float32 array of shape (num_nodes, embedding_dimension): random vectors to
+            start from instead of drawing them (the Neo4j parity test passes GDS's own).
 
     Returns:
         float32 array of shape (num_nodes, embedding_dimension).
 
     Raises:
-        ModelError: if any embedding is not finite.
+        ModelError: if any embedding is not finite, or ``initial`` has the wrong shape.
     """
     t0 = time.perf_counter()
-    signs, scale = initial_vectors(csr, params)
-    result = np.zeros(signs.shape, dtype=np.float32)
+    if initial is None:
+        first, first_scale = initial_vectors(csr, params)
+    elif initial.shape != (csr.num_nodes, params.embedding_dimension):
+        raise ModelError(f"initial vectors must have shape ({csr.num_nodes}, "
+                         f"{params.embedding_dimension}) (got {initial.shape})")
+    else:
+        first = np.ascontiguousarray(initial, dtype=np.float32)
+        first_scale = np.ones(csr.num_nodes, dtype=np.float32)
+    result = np.zeros(first.shape, dtype=np.float32)
     if params.node_self_influence:
         # The scale is positive, so the normalised initial vector is the normalised signs.
-        _add_normalized(result, signs, np.float32(params.node_self_influence))
+        _add_normalized(result, first, np.float32(params.node_self_influence))
 
-    # Each iteration averages the previous one over neighbours, then adds it with its weight.
-    # The first reads the int8 signs; the later ones the previous iteration's float vectors.
+    # Each iteration averages the previous one over neighbours and adds it, normalised, with
+    # its weight; the next iteration propagates the unnormalised average. The first reads the
+    # int8 signs (or the given vectors); the later ones the previous iteration's vectors.
     weights = [np.float32(w) for w in params.iteration_weights]
     bounds = balanced_row_bounds(csr.indptr, TASKS_PER_THREAD * nb.get_num_threads())
     cur = np.empty_like(result)
-    _propagate(csr.indptr, csr.indices, csr.weights, bounds, signs, scale, cur, result,
+    _propagate(csr.indptr, csr.indices, csr.weights, bounds, first, first_scale, cur, result,
                weights[0], bool(params.weighted))
-    del signs
+    del first
     log.debug("fastrp iteration 1 done at %.1fs", time.perf_counter() - t0)
     if len(weights) > 1:
         ones = np.ones(csr.num_nodes, dtype=np.float32)
@@ -188,10 +206,9 @@ def fastrp_reference(csr: CSRGraph, params: FastRPParams) -> np.ndarray:
         return np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
 
     result = params.node_self_influence * normalize(initial)
-    row_sums = adjacency.sum(axis=1, keepdims=True)
-    transition = np.divide(adjacency, row_sums, out=np.zeros_like(adjacency), where=row_sums > 0)
+    degree = np.maximum((adjacency != 0).sum(axis=1, keepdims=True), 1)
     current = initial
     for w in params.iteration_weights:
-        current = normalize(transition @ current)
-        result = result + w * current
+        current = (adjacency @ current) / degree
+        result = result + w * normalize(current)
     return result.astype(np.float32)
