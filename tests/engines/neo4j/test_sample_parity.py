@@ -64,12 +64,40 @@ def test_map_at_12_within_tolerance(results, label):
     assert lo <= 0.0 <= hi, f"{label}: AP difference interval [{lo:.5f}, {hi:.5f}]"
 
 
-@pytest.mark.parametrize("label", LABELS)
-def test_lists_differ_no_more_than_between_two_seeds(results, label):
+@pytest.mark.parametrize("label", LABELS[:2])
+def test_walk_lists_differ_no_more_than_between_two_seeds(results, label):
     across = overlap(results["embedded"][label], results["neo4j"][label])
     seeds = overlap(results["embedded"][label], results["embedded_other_seed"][label])
     assert across >= seeds - 0.1, f"{label}: overlap {across:.3f} across engines, {seeds:.3f} " \
                                   "across seeds"
+
+
+def test_fastrp_cosines_agree_as_much_as_two_seeds_do(sample_engine, sample_context):
+    """FastRP's customer-to-candidate cosines, correlated across engines and across seeds.
+
+    Top-12 lists of FastRP + KNN vary too much from seed to seed on 65 customers for a
+    one-draw test (overlap 0.43 to 0.55 between embedded seeds, 0.37 to 0.54 across engines);
+    the cosines behind them are the stable statistic.
+    """
+    from fashiongraph.engines.embedded.knn import normalize_rows
+    from test_sample_engine import candidate_vectors
+
+    customers, _ = ground_truth(sample_context.dataset.between("2020-09-16", "2020-09-23"))
+    candidates = np.flatnonzero(sample_context.sold_within(28))
+    embedded = make_engine("embedded", sample_context.graph)
+
+    def cosines(engine, seed):
+        vectors = engine.fastrp(FastRPParams(random_seed=seed))
+        articles = (candidate_vectors(engine, vectors, candidates) if engine is sample_engine
+                    else vectors.article[candidates])
+        return (normalize_rows(vectors.customer[customers]) @ normalize_rows(articles).T).ravel()
+
+    e42, e43 = cosines(embedded, 42), cosines(embedded, 43)
+    n42, n43 = cosines(sample_engine, 42), cosines(sample_engine, 43)
+    within = min(np.corrcoef(e42, e43)[0, 1], np.corrcoef(n42, n43)[0, 1])
+    across = np.corrcoef(e42, n42)[0, 1]
+    assert across >= within - 0.05, f"cosine correlation {across:.3f} across engines, " \
+                                    f"{within:.3f} across seeds"
 
 
 def test_walk_visit_distributions_agree(sample_dataset, sample_context, sample_engine):

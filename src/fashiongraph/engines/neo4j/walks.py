@@ -37,14 +37,16 @@ from fashiongraph.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-# One row per start node: the nodes its walks stepped on and how often (the start excluded).
+# One row per start node: the articles its walks stepped on and how often (the start excluded).
+# Counting and the article filter happen in the database; only article rows come back.
 _VISITS_QUERY = (
     "UNWIND $configs AS config "
     "CALL gds.randomWalk.stream($graph, config {.*, sourceNodes: $sources}) YIELD nodeIds "
     "WITH nodeIds[0] AS start, nodeIds[1..] AS path "
     "UNWIND path AS node "
     "WITH start, node, count(*) AS visits "
-    "RETURN start, collect(node) AS nodes, collect(visits) AS counts"
+    "WITH start, gds.util.asNode(node) AS n, visits WHERE n:Article "
+    "RETURN start, collect(n.idx) AS articles, collect(visits) AS counts"
 )
 
 
@@ -130,11 +132,10 @@ def walk_visits(query, graph_name: str, node_ids, customer_idx: np.ndarray, para
         sources = node_ids.customer[unique[lo:lo + chunk]]
         for r in query(_VISITS_QUERY, graph=graph_name, configs=configs,
                        sources=sources.tolist()):
-            articles = node_ids.articles_of(np.asarray(r["nodes"], dtype=np.int64))
-            keep = articles >= 0
-            order = np.argsort(articles[keep], kind="stable")
-            rows_of[int(r["start"])] = (articles[keep][order],
-                                        np.asarray(r["counts"], dtype=np.float32)[keep][order])
+            articles = np.asarray(r["articles"], dtype=np.int64)
+            order = np.argsort(articles, kind="stable")
+            rows_of[int(r["start"])] = (articles[order],
+                                        np.asarray(r["counts"], dtype=np.float32)[order])
 
     # Rows follow customer_idx; a customer without edges has no walk and an empty row.
     empty = (np.empty(0, np.int64), np.empty(0, np.float32))
