@@ -6,9 +6,11 @@
 - ``connection``: opening a driver and checking the server, with one clear error per failure.
 - ``loader``: the online (driver, batched ``UNWIND``) and bulk (``neo4j-admin database import``)
   paths that put a ``KnowledgeGraph`` into the database.
-- ``engine``: ``Neo4jEngine``, the ``Engine`` that runs ``gds.randomWalk``, ``gds.fastRP`` and
-  ``gds.knn.filtered``.
+- ``projection``: the GDS projection (one undirected ``LINK`` type) and the node id map.
+- ``walks``: walks with restart as restart-free ``gds.randomWalk`` segments, counted in GDS.
+- ``knn``: ``gds.knn.filtered`` on a per-call projection of customers and candidates.
+- ``engine``: ``Neo4jEngine``, the ``Engine`` that ties them together.
 - ``server``: start, stop and query the local server of ``neo4j/neo4j.sh``.
 
-Nothing here imports the ``neo4j`` driver at module level.
+Nothing here imports the ``neo4j`` driver at module level. docs/neo4j.md has the whole story.
 """
