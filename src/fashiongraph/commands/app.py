@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 HELP = "open the web app comparing a run's recommenders side by side (Streamlit)"
 
-log = logging.getLogger(__name__)
-
-
 def configure(parser) -> None:
-    parser.add_argument("--run", default="runs/demo",
-                        help="run directory written by `fashiongraph demo` (default: runs/demo)")
-    parser.add_argument("--host", default="127.0.0.1",
-                        help="address to listen on (default: 127.0.0.1, loopback only)")
-    parser.add_argument("--port", type=int, default=8501, help="port (default: 8501)")
-    parser.add_argument("--images", default=None,
-                        help="image folder in the H&M layout or a URL template with "
-                             "{article_id} and {prefix} (default: from the run, else "
-                             "data/hm_sample/images)")
-    parser.add_argument("--rebuild-db", action="store_true",
-                        help="rebuild the run's application database even if up to date")
+    from fashiongraph.commands.serve import add_server_options
+
+    add_server_options(parser, port=8501)
 
 
 def streamlit_command(args) -> list[str]:
@@ -49,13 +36,10 @@ def streamlit_command(args) -> list[str]:
 def run(args) -> int:
     import subprocess
 
-    from fashiongraph.errors import ConfigError
+    from fashiongraph.commands.serve import check_listen
     from fashiongraph.serving.appdb import ensure_app_database
 
-    if not 0 < args.port < 65536:
-        raise ConfigError(f"--port must be in 1..65535 (got {args.port})")
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("listening on %s: the app has no authentication", args.host)
+    check_listen(args, "app")
 
     # Build the application database here, so that a bad run directory fails with a clear
     # message before Streamlit starts, and the first page view does not wait for it.
