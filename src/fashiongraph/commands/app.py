@@ -4,6 +4,7 @@ from __future__ import annotations
 
 HELP = "open the web app comparing a run's recommenders side by side (Streamlit)"
 
+
 def configure(parser) -> None:
     from fashiongraph.commands.serve import add_server_options
 
