@@ -139,3 +139,17 @@ def test_evaluate_command_with_graphsage(tmp_path, capsys):
     assert "graphsage[keep_purchased] ranks with the same trained model as graphsage" in report
     assert (tmp_path / "training_sample_graphsage.png").read_bytes()[:4] == b"\x89PNG"
     assert (tmp_path / "run" / "models" / "graphsage" / "manifest.json").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["evaluate", "--articles", "a.csv", "--transactions", "t.csv", "--test-start",
+      "2020-13-45", "--out", "r.json"],
+     "argument --test-start: not a day YYYY-MM-DD (got '2020-13-45')"),
+    (["recommend", "--customer", "c", "--cutoff", "yesterday"],
+     "argument --cutoff: not a day YYYY-MM-DD (got 'yesterday')"),
+])
+def test_impossible_days_are_refused_naming_the_option(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

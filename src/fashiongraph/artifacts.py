@@ -75,7 +75,7 @@ class RunDirectory:
         if not self.manifest_path.exists():
             raise FashionGraphError(
                 f"{self.root}: no manifest.json; is this a fashiongraph run directory? "
-                "Create one with `make demo` or `fashiongraph evaluate --out-dir DIR`"
+                "Create one with `make demo` or `fashiongraph evaluate ... --run-dir DIR`"
             )
         return json.loads(self.manifest_path.read_text())
 

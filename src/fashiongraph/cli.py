@@ -30,7 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Graph-learning recommendations for fashion retail (H&M format).",
     )
     parser.add_argument("-v", "--verbose", action="count", default=0,
-                        help="more log output (-v info, -vv debug)")
+                        help="more log output: each step logs what it did by default, -v adds "
+                             "debug detail (timings)")
     parser.add_argument("--no-progress", action="store_true",
                         help="no progress bars (they are off anyway when not on a terminal)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -45,8 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    level = logging.WARNING - 10 * min(args.verbose, 2)
-    logging.basicConfig(level=min(level, logging.INFO) if args.verbose == 0 else level,
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         datefmt="%H:%M:%S")
     args.progress = (not args.no_progress) and sys.stderr.isatty()

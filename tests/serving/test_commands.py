@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
+import time
 
 import httpx
 import pytest
@@ -42,3 +44,22 @@ def test_help_lists_both_commands():
     out = subprocess.run([sys.executable, "-m", "fashiongraph.cli", "--help"],
                          capture_output=True, text=True, check=True).stdout
     assert "serve" in out and "app" in out
+
+
+def test_stopping_the_app_stops_its_streamlit_server(run_dir, tmp_path):
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/_stcore/health"
+    with fashiongraph_process(["app", "--run", str(run_dir), "--port", str(port)], url,
+                              tmp_path / "app.log") as process:
+        # SIGTERM to the command alone, as `kill PID` does: not to its process group.
+        process.terminate()
+        process.wait(timeout=20)
+        deadline = time.monotonic() + 20
+        while _port_open(port) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _port_open(port), "the Streamlit child outlived `fashiongraph app`"
+
+
+def _port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0

@@ -35,8 +35,6 @@ def streamlit_command(args) -> list[str]:
 
 
 def run(args) -> int:
-    import subprocess
-
     from fashiongraph.commands.serve import check_listen
     from fashiongraph.serving.appdb import ensure_app_database
 
@@ -46,7 +44,25 @@ def run(args) -> int:
     # message before Streamlit starts, and the first page view does not wait for it.
     ensure_app_database(args.run, rebuild=args.rebuild_db)
     print(f"fashiongraph app: run {args.run} on http://{args.host}:{args.port}", flush=True)
+    return run_until_stopped(streamlit_command(args))
+
+
+def run_until_stopped(command: list[str]) -> int:
+    """Run the Streamlit server as a child and stop it with this process.
+
+    SIGTERM (``kill``) is passed on to the child, so that stopping ``fashiongraph app`` never
+    leaves a Streamlit server behind on its port; Ctrl-C reaches both through the terminal.
+    """
+    import signal
+    import subprocess
+
+    child = subprocess.Popen(command)
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: child.terminate())
     try:
-        return subprocess.call(streamlit_command(args))
+        return child.wait()
     except KeyboardInterrupt:
+        child.terminate()
+        child.wait()
         return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -8,6 +8,17 @@ from pathlib import Path
 HELP = "fit each recommender before --test-start, score it on the test window, write a report"
 
 
+def day(text: str) -> str:
+    """An argparse type: a calendar day ``YYYY-MM-DD``, checked when the options are read."""
+    import pandas as pd
+
+    try:
+        pd.Timestamp(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a day YYYY-MM-DD (got {text!r})") from None
+    return text
+
+
 def add_method_options(parser: argparse.ArgumentParser) -> None:
     """Options shared by ``evaluate`` and ``demo``."""
     parser.add_argument("--methods", nargs="+", default=None, metavar="METHOD",
@@ -66,7 +77,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--articles", required=True, type=Path)
     parser.add_argument("--transactions", required=True, type=Path)
     parser.add_argument("--customers", type=Path, default=None, help="optional")
-    parser.add_argument("--test-start", required=True, help="first test day, e.g. 2020-09-16")
+    parser.add_argument("--test-start", required=True, type=day, help="first test day, e.g. 2020-09-16")
     parser.add_argument("--test-days", type=int, default=7, help="test window length (7)")
     parser.add_argument("--k", type=int, default=12, help="list length (12)")
     add_method_options(parser)

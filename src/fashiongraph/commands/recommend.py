@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from fashiongraph.commands.evaluate import day
+
 HELP = "recommend articles for one customer (from a run directory, or fitted on raw tables)"
 
 
@@ -17,7 +19,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--articles", type=Path)
     parser.add_argument("--transactions", type=Path)
     parser.add_argument("--customers", type=Path)
-    parser.add_argument("--cutoff", default=None,
+    parser.add_argument("--cutoff", default=None, type=day,
                         help="learn from transactions before this day (default: all)")
     parser.add_argument("--engine", choices=("embedded", "neo4j"), default="embedded")
 
