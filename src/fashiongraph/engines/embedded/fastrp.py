@@ -19,8 +19,8 @@ GDS's own random vectors, both agree to 1e-5 after two iterations;
 it is a different embedding: it weighs every neighbour alike, where GDS lets high-degree
 neighbours, whose averages are short vectors, count less.
 
-``fastrp`` is the numba kernel (parallel over rows); ``fastrp_reference`` is the slow obvious
-version with the same random vectors, for tests.
+``fastrp`` is the numba kernel (parallel over row ranges of equal work); ``fastrp_reference``
+is the slow obvious version with the same random vectors, for tests.
 
 Notes:
     The random vectors are drawn from a counter-based generator keyed by (seed, node), so
